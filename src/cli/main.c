@@ -8,6 +8,11 @@
 
 static const struct cli_cmd commands[] = {
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
+	{ "user", "register or show a user on a Drawbridge registry", cmd_user },
+	{ "repo", "register, show or share a registry repository", cmd_repo },
+	{ "package", "publish, fetch (verified) or describe a tagged package", cmd_package },
+	{ "tag", "list a repository's tags", cmd_tag },
+	{ "login", "store a registry bearer token", cmd_login },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
