@@ -506,7 +506,8 @@ int dbr_tag_list(struct dbr_client *c, const char *user, const char *repo, char 
 		}
 		cnt++;
 	}
-	qsort(out, cnt, sizeof(char *), tag_cmp);
+	if (cnt)
+		qsort(out, cnt, sizeof(char *), tag_cmp);
 	*tags = out;
 	*n = cnt;
 	out = NULL;
@@ -735,7 +736,8 @@ static int list_names(int dirfd, const char *rel, char ***names, size_t *n)
 		}
 		cnt++;
 	}
-	qsort(v, cnt, sizeof(*v), name_cmp);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), name_cmp);
 out_close:
 	closedir(dir);
 	if (rc < 0) {
