@@ -965,9 +965,8 @@ out_free:
 
 /* ---------------------------------------------------------------- fetch -- */
 
-/* The entry a tag body carries: itself, or the payload of a JWS (unverified here). */
-static int tag_entry(const char *ctype, const struct bl_buf *body, struct dbr_entry *e,
-                     int *signed_tag)
+int dbr_tag_entry_parse(const char *ctype, const void *body, size_t n, struct dbr_entry *e,
+                        int *signed_tag)
 {
 	struct bl_cur cur;
 	json_t *j = NULL;
@@ -979,7 +978,7 @@ static int tag_entry(const char *ctype, const struct bl_buf *body, struct dbr_en
 	*signed_tag = 0;
 	if (ctype && !strncmp(ctype, DBR_TYPE_JWS, strlen(DBR_TYPE_JWS))) {
 		*signed_tag = 1;
-		j = json_loadb((const char *)body->p, body->len, JSON_REJECT_DUPLICATES, NULL);
+		j = json_loadb(body, n, JSON_REJECT_DUPLICATES, NULL);
 		payload = json_string_value(json_object_get(j, "payload"));
 		if (!payload) {
 			rc = bl_err(BL_EINVAL, "signed tag: no JWS payload");
@@ -994,9 +993,11 @@ static int tag_entry(const char *ctype, const struct bl_buf *body, struct dbr_en
 		BL_TRY_GOTO(rc, bl_b64_decode(payload, plen, raw, plen + 1, &got, 1), out_free);
 		cur = bl_cur_make(raw, got);
 	} else {
-		cur = bl_cur_make(body->p, body->len);
+		cur = bl_cur_make(body, n);
 	}
 	rc = dbr_entry_parse(&cur, e);
+	if (rc == 0)
+		rc = bl_cur_expect_end(&cur, "tag entry");
 	if (rc < 0)
 		rc = bl_err_wrap(rc, "tag entry: ");
 out_free:
@@ -1280,7 +1281,7 @@ static int get_tag(struct dbr_client *c, const char *user, const char *repo, con
 	BL_TRY_GOTO(rc,
 	            get_small(c, (const char *)path.p, MAX_TAG_BYTES, &body, ctype, sizeof(ctype)),
 	            out_free);
-	rc = tag_entry(ctype, &body, root, signed_tag);
+	rc = dbr_tag_entry_parse(ctype, body.p, body.len, root, signed_tag);
 out_free:
 	bl_buf_free(&body);
 	bl_buf_free(&path);

@@ -59,6 +59,15 @@ enum dbr_slug_kind { DBR_SLUG_USER, DBR_SLUG_REPO, DBR_SLUG_TAG };
  */
 BL_MUST_CHECK int dbr_slug_parse(const char *s, enum dbr_slug_kind kind, struct dbr_slug *out);
 
+/*
+ * The root entry a tag body of Content-Type ctype carries: the body itself
+ * (application/vnd.drawbridge.entry.v1+json) or the payload of a JWS in JSON
+ * serialization (application/jose+json; *signed_tag = 1). The signature is
+ * NOT verified here (the server verified it against the publisher's keys).
+ */
+BL_MUST_CHECK int dbr_tag_entry_parse(const char *ctype, const void *body, size_t n,
+                                      struct dbr_entry *e, int *signed_tag);
+
 /* Progress of an upload or a download: bytes done of total over the whole operation. */
 typedef void (*dbr_progress_fn)(void *arg, uint64_t done, uint64_t total);
 

@@ -386,6 +386,39 @@ static void test_token_subject(void **state)
 	}
 }
 
+static void test_tag_entry_parse(void **state)
+{
+	static const char entry[] =
+	    "{\"digest\":{\"sha-256\":\"LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=\"},"
+	    "\"length\":2,\"type\":\"application/vnd.drawbridge.directory.v1+json\"}";
+	struct bl_buf jws = BL_BUF_INIT;
+	struct dbr_entry e;
+	int sig = -1;
+	(void)state;
+
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_ENTRY, entry, strlen(entry), &e, &sig), 0);
+	assert_int_equal(sig, 0);
+	assert_int_equal(e.length, 2);
+	assert_string_equal(e.type, DBR_TYPE_DIRECTORY);
+	assert_true(bl_dset_has(&e.digest, BL_SHA256));
+	/* the same entry as a JWS payload */
+	assert_int_equal(bl_buf_puts(&jws, "{\"payload\":\""), 0);
+	assert_int_equal(bl_b64_encode(&jws, entry, strlen(entry), 1), 0);
+	assert_int_equal(bl_buf_puts(&jws, "\",\"signatures\":[]}"), 0);
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_JWS, jws.p, jws.len, &e, &sig), 0);
+	assert_int_equal(sig, 1);
+	assert_int_equal(e.length, 2);
+	/* negatives */
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_JWS, "{}", 2, &e, &sig), BL_EINVAL);
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_JWS, "{\"payload\":\"@@\"}", 15, &e, &sig),
+	                 BL_EINVAL);
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_ENTRY, jws.p, jws.len, &e, &sig), BL_EINVAL);
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_ENTRY, entry, strlen(entry) - 1, &e, &sig),
+	                 BL_EINVAL);
+	assert_int_equal(dbr_tag_entry_parse(DBR_TYPE_ENTRY, "", 0, &e, &sig), BL_EINVAL);
+	bl_buf_free(&jws);
+}
+
 /* ----------------------------------------------------- the real server -- */
 
 static void test_users_and_repos(void **state)
@@ -499,6 +532,69 @@ static void test_publish_fetch_roundtrip(void **state)
 	make_tree(src2, 2);
 	assert_int_equal(dbr_publish(a, "alice", "pub", "1.0.0", src2, &ps), BL_EEXIST);
 	assert_non_null(strstr(bl_errmsg(), "immutable"));
+	dbr_client_free(a);
+}
+
+/*
+ * A file that changes after it was hashed: the server refuses its body
+ * (Content-Digest mismatch, 400) and the publish stops half-way; publishing
+ * the restored tree again resumes (the tag and the nodes already there are
+ * accepted as identical) and the result fetches intact.
+ */
+struct sabotage {
+	char victim[256];
+	size_t len;
+	int done;
+};
+
+static void sabotage_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct sabotage *s = arg;
+	(void)done;
+	(void)total;
+	if (!s->done) {
+		write_file(s->victim, s->len, 99); /* same length, other bytes */
+		s->done = 1;
+	}
+}
+
+static void test_publish_wrong_digest_then_resume(void **state)
+{
+	struct sabotage sb = { .len = 1000 + 11 };
+	struct dbr_client_opts o = {
+		.url = url, .token = tok_alice, .progress = sabotage_cb, .progress_arg = &sb
+	};
+	struct dbr_client *a;
+	struct dbr_publish_stats ps;
+	struct dbr_fetch_stats fs;
+	char src[160], dst[160];
+	(void)state;
+	need_server();
+
+	snprintf(src, sizeof(src), "%s/resume", work);
+	snprintf(dst, sizeof(dst), "%s/resumedst", work);
+	make_tree(src, 11);
+	snprintf(sb.victim, sizeof(sb.victim), "%s/main.wasm", src);
+	a = dbr_client_new(&o);
+	assert_non_null(a);
+	assert_int_equal(dbr_repo_register(a, "alice", "resume", 1), 0);
+	/* Enarx.toml is the first file sent; main.wasm changes while it goes */
+	assert_int_equal(dbr_publish(a, "alice", "resume", "11.0.0", src, &ps), BL_EINVAL);
+	assert_non_null(strstr(bl_errmsg(), "HTTP 400"));
+	assert_non_null(strstr(bl_errmsg(), "main.wasm"));
+	assert_true(dbr_fetch(a, "alice", "resume", "11.0.0", dst, &fs) < 0); /* incomplete */
+	assert_false(exists(dst));
+	dbr_client_free(a);
+
+	write_file(sb.victim, sb.len, 11); /* as it was */
+	a = client_as(tok_alice);
+	assert_int_equal(dbr_publish(a, "alice", "resume", "11.0.0", src, &ps), 0);
+	assert_int_equal(ps.tag_existed, 1);
+	assert_true(ps.present > 0);
+	assert_true(ps.created > 0);
+	assert_int_equal(ps.present + ps.created, ps.files + ps.dirs);
+	assert_int_equal(dbr_fetch(a, "alice", "resume", "11.0.0", dst, &fs), 0);
+	same_tree(src, dst);
 	dbr_client_free(a);
 }
 
@@ -1014,10 +1110,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slug_parse),
 		cmocka_unit_test(test_token_subject),
+		cmocka_unit_test(test_tag_entry_parse),
 		cmocka_unit_test(test_lying_server),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
 		cmocka_unit_test(test_publish_refuses_bad_trees),
+		cmocka_unit_test(test_publish_wrong_digest_then_resume),
 		cmocka_unit_test(test_tag_list_sorted),
 		cmocka_unit_test(test_auth_failures),
 		cmocka_unit_test(test_sharing),
