@@ -24,6 +24,9 @@
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -903,6 +906,180 @@ static void test_cli(void **state)
 	}
 }
 
+/* ------------------------------------------------- over TLS (HTTPS) -- */
+
+static X509 *mk_cert(const char *cn, const char *san, int ca, EVP_PKEY *key, X509 *issuer,
+                     EVP_PKEY *ikey)
+{
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+	static long serial = 100;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	                           (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : X509_get_subject_name(x));
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+	                        ca ? "critical,CA:TRUE" : "CA:FALSE");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	if (san) {
+		e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	assert_true(X509_sign(x, ikey ? ikey : key, EVP_sha256()) > 0);
+	return x;
+}
+
+static void pem_out(const char *path, X509 *x, EVP_PKEY *k)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	if (x)
+		PEM_write_X509(f, x);
+	if (k)
+		PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+}
+
+/*
+ * A second server on HTTPS with its own store: the client checks its
+ * certificate against --ca-bundle, and a client certificate from the
+ * configured CA (a Keep's, in the flow) reads a private repository.
+ */
+static void test_tls_server(void **state)
+{
+	char tdir[160], tstore[192], ca[192], crt[192], key[192], ccrt[192], ckey[192], pf[192];
+	char portbuf[16] = "", turl[64], tok[4096], src[160], dst[160], err[4096];
+	EVP_PKEY *cak = EVP_EC_gen("P-256"), *sk = EVP_EC_gen("P-256"), *ck = EVP_EC_gen("P-256");
+	X509 *cax, *sx, *cx;
+	struct dbr_publish_stats ps;
+	struct dbr_fetch_stats fs;
+	struct dbr_client *c;
+	pid_t pid;
+	(void)state;
+	need_server();
+
+	snprintf(tdir, sizeof(tdir), "%s/tls", work);
+	mkdir(tdir, 0700);
+	snprintf(tstore, sizeof(tstore), "%s/store", tdir);
+	mkdir(tstore, 0700);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tdir);
+	snprintf(crt, sizeof(crt), "%s/srv.pem", tdir);
+	snprintf(key, sizeof(key), "%s/srv.key", tdir);
+	snprintf(ccrt, sizeof(ccrt), "%s/keep.pem", tdir);
+	snprintf(ckey, sizeof(ckey), "%s/keep.key", tdir);
+	snprintf(pf, sizeof(pf), "%s/port", tdir);
+	cax = mk_cert("Steward CA", NULL, 1, cak, NULL, NULL);
+	sx = mk_cert("registry", "DNS:localhost,IP:127.0.0.1", 0, sk, cax, cak);
+	cx = mk_cert("a keep", NULL, 0, ck, cax, cak);
+	pem_out(ca, cax, NULL);
+	pem_out(crt, sx, NULL);
+	pem_out(key, NULL, sk);
+	pem_out(ccrt, cx, NULL);
+	pem_out(ckey, NULL, ck);
+
+	pid = fork();
+	if (pid == 0) {
+		char log[200];
+		int fd;
+		snprintf(log, sizeof(log), "%s/server.log", tdir);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(server_bin, server_bin, "--store", tstore, "--dev", "--listen", "127.0.0.1:0",
+		      "--port-file", pf, "--tls-cert", crt, "--tls-key", key, "--client-ca", ca,
+		      "--threads", "2", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 2000 && !portbuf[0]; i++) {
+		FILE *f = fopen(pf, "r");
+		if (f) {
+			if (!fgets(portbuf, sizeof(portbuf), f))
+				portbuf[0] = 0;
+			fclose(f);
+		}
+		if (!portbuf[0])
+			usleep(10000);
+	}
+	assert_true(portbuf[0] != 0);
+	portbuf[strcspn(portbuf, "\r\n")] = 0;
+	snprintf(turl, sizeof(turl), "https://127.0.0.1:%s", portbuf);
+	{
+		char *argv[] = { server_bin, "dev-token", "--store", tstore, "alice", NULL };
+		assert_int_equal(run(argv, NULL, NULL, tok, sizeof(tok), NULL, 0), 0);
+		tok[strcspn(tok, "\r\n")] = 0;
+	}
+	snprintf(src, sizeof(src), "%s/src1", work);
+	snprintf(dst, sizeof(dst), "%s/tlsdst", work);
+	{
+		struct dbr_client_opts o = { .url = turl, .token = tok, .ca_file = ca };
+		c = dbr_client_new(&o);
+		assert_non_null(c);
+		assert_int_equal(dbr_user_register(c, "alice", "alice"), 0);
+		assert_int_equal(dbr_repo_register(c, "alice", "secret", 0), 0);
+		assert_int_equal(dbr_publish(c, "alice", "secret", "1.0.0", src, &ps), 0);
+		dbr_client_free(c);
+	}
+	{
+		/* the system store does not know our CA */
+		struct dbr_client_opts o = { .url = turl, .token = tok };
+		c = dbr_client_new(&o);
+		assert_non_null(c);
+		assert_int_equal(dbr_fetch(c, "alice", "secret", "1.0.0", dst, &fs), BL_EVERIFY);
+		assert_false(exists(dst));
+		dbr_client_free(c);
+	}
+	{
+		/* no token: a private repository is closed… */
+		struct dbr_client_opts o = { .url = turl, .ca_file = ca };
+		c = dbr_client_new(&o);
+		assert_true(dbr_fetch(c, "alice", "secret", "1.0.0", dst, &fs) < 0);
+		assert_false(exists(dst));
+		dbr_client_free(c);
+		/* …except to a client certificate from the configured CA */
+		o.cert_file = ccrt;
+		o.key_file = ckey;
+		c = dbr_client_new(&o);
+		assert_non_null(c);
+		assert_int_equal(dbr_fetch(c, "alice", "secret", "1.0.0", dst, &fs), 0);
+		same_tree(src, dst);
+		rm_tree(dst);
+		dbr_client_free(c);
+	}
+	{
+		/* the command with --ca-bundle and --client-cert/--client-key */
+		char slug[128];
+		const char *unset[] = { "BAILEY_TOKEN", "BAILEY_REGISTRY", NULL };
+		snprintf(slug, sizeof(slug), "127.0.0.1:%s/alice/secret:1.0.0", portbuf);
+		char *argv[] = { bailey_bin, "package",      "fetch", slug,
+			         dst,        "--ca-bundle",  ca,      "--client-cert",
+			         ccrt,       "--client-key", ckey,    NULL };
+		assert_int_equal(run(argv, NULL, unset, NULL, 0, err, sizeof(err)), 0);
+		same_tree(src, dst);
+		rm_tree(dst);
+		char *noca[] = { bailey_bin, "package", "fetch", slug, dst, NULL };
+		assert_int_equal(run(noca, NULL, unset, NULL, 0, err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "certificate"));
+		assert_false(exists(dst));
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	X509_free(cax);
+	X509_free(sx);
+	X509_free(cx);
+	EVP_PKEY_free(cak);
+	EVP_PKEY_free(sk);
+	EVP_PKEY_free(ck);
+}
+
 /* ---------------------------------------------- a lying loopback server -- */
 
 struct route {
@@ -1121,6 +1298,7 @@ int main(void)
 		cmocka_unit_test(test_sharing),
 		cmocka_unit_test(test_tampered_blob),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_tls_server),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -1155,6 +1155,26 @@ static void test_tls(void **state)
 		bl_http_free(h);
 	}
 	srv_stop(s);
+
+	/* a redirect from https down to http is refused even when following */
+	s = srv_start(h_redirect, ctx);
+	{
+		struct tsrv *plain = srv_start(h_hello, NULL);
+		struct bl_http_opts o = { .ca_file = p.ca, .max_redirects = 2 };
+		s->arg = plain;
+		h = bl_http_new(url_of(s, "https", "127.0.0.1"), &o);
+		assert_int_equal(get(h, "/a", &r), 0); /* same origin: followed */
+		assert_string_equal((char *)r.body.p, "hello /b");
+		bl_http_resp_free(&r);
+		assert_int_equal(get(h, "/away", &r), BL_EPERM);
+		assert_non_null(strstr(bl_errmsg(), "https to http"));
+		assert_int_equal(plain->nreq, 0);
+		bl_http_resp_free(&r);
+		bl_http_free(h);
+		srv_stop(plain);
+	}
+	srv_stop(s);
+
 	SSL_CTX_free(ctx);
 
 	/* a certificate for another name */
