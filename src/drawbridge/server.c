@@ -1026,6 +1026,23 @@ static enum meth meth_of(const char *m)
 	return M_OTHER;
 }
 
+static enum MHD_Result dispatch(struct srv *s, struct MHD_Connection *c, struct req *r)
+{
+	if (r->status)
+		return answer_text(s, c, r, r->status, r->msg);
+	if (r->route == R_HEALTH)
+		return r->meth == M_GET || r->meth == M_HEAD ? answer_empty(s, c, r, 200)
+		                                             : answer_text(s, c, r, 405, "GET");
+	if (r->route == R_METRICS)
+		return serve_metrics(s, c, r);
+	switch (r->meth) {
+	case M_GET:
+	case M_HEAD: return serve_read(s, c, r);
+	case M_DELETE: return serve_delete(s, c, r);
+	default: return answer_text(s, c, r, 405, "Method not allowed");
+	}
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
@@ -1047,25 +1064,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		r->meth = meth_of(method);
-		if (parse_route(r, url) < 0)
-			return answer_text(s, c, r, r->status, r->msg);
-		if (r->route == R_HEALTH)
-			return r->meth == M_GET || r->meth == M_HEAD
-			           ? answer_empty(s, c, r, 200)
-			           : answer_text(s, c, r, 405, "GET");
-		if (r->route == R_METRICS)
-			return serve_metrics(s, c, r);
-		switch (r->meth) {
-		case M_GET:
-		case M_HEAD: return serve_read(s, c, r);
-		case M_DELETE: return serve_delete(s, c, r);
-		case M_PUT:
+		/*
+		 * Answer on a later call: microhttpd closes the connection after
+		 * a response queued on the first call, which would cost every
+		 * GET its keep-alive. Only a PUT refused for its size is
+		 * answered at once, so that its body is never read.
+		 */
+		if (parse_route(r, url) == 0 && r->meth == M_PUT && r->route != R_HEALTH &&
+		    r->route != R_METRICS) {
 			if (begin_put(s, c, r) < 0 && (r->status == 413 || r->status == 411 ||
 			                               r->declared > s->cfg->max_file))
 				return answer_text(s, c, r, r->status, r->msg);
-			return MHD_YES; /* read (or drain) the body, answer at its end */
-		default: return answer_text(s, c, r, 405, "Method not allowed");
 		}
+		return MHD_YES;
 	}
 	if (r->answered)
 		return MHD_YES;
@@ -1076,10 +1087,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*size = 0;
 		return MHD_YES;
 	}
+	if (r->meth != M_PUT || r->route == R_HEALTH || r->route == R_METRICS)
+		return dispatch(s, c, r);
 	if (!r->status)
 		finish_put(s, r);
-	if (r->route == R_TREE)
-		r->status == 201 ? s->uploads_ok++ : s->uploads_failed++;
+	if (r->route == R_TREE && r->status == 201)
+		s->uploads_ok++;
+	else if (r->route == R_TREE)
+		s->uploads_failed++;
 	if (r->status == 201 || r->status == 200)
 		return answer_empty(s, c, r, r->status);
 	return answer_text(s, c, r, r->status, r->msg);
