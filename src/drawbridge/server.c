@@ -113,22 +113,6 @@ static enum MHD_Result answer_text(struct srv *s, struct MHD_Connection *c, stru
 	return queue(s, c, r, status, resp, n);
 }
 
-/* "sha-256=:…:,sha-384=:…:" — no spaces, as Drawbridge writes and parses it. */
-static int digest_value(const struct bl_digest_set *d, struct bl_buf *out)
-{
-	int first = 1;
-	for (int a = 0; a < BL_DIG_COUNT; a++) {
-		if (!bl_dset_has(d, (enum bl_dig_alg)a))
-			continue;
-		BL_TRY(bl_buf_printf(out, "%s%s=:", first ? "" : ",",
-		                     bl_dig_name((enum bl_dig_alg)a)));
-		BL_TRY(bl_b64_encode(out, d->val[a], bl_dig_size((enum bl_dig_alg)a), 0));
-		BL_TRY(bl_buf_putc(out, ':'));
-		first = 0;
-	}
-	return 0;
-}
-
 /* Answer 200 with a copy of p[0..n) and its Content-Digest (sha-256). */
 static enum MHD_Result answer_bytes(struct srv *s, struct MHD_Connection *c, struct req *r,
                                     const char *ctype, const void *p, size_t n)
@@ -136,7 +120,7 @@ static enum MHD_Result answer_bytes(struct srv *s, struct MHD_Connection *c, str
 	struct bl_digest_set d = { 1u << BL_SHA256, { { 0 } } };
 	struct bl_buf dv = BL_BUF_INIT;
 	struct MHD_Response *resp;
-	if (bl_digest(BL_SHA256, p, n, d.val[BL_SHA256]) < 0 || digest_value(&d, &dv) < 0)
+	if (bl_digest(BL_SHA256, p, n, d.val[BL_SHA256]) < 0 || dbr_digest_header(&d, &dv) < 0)
 		return answer_text(s, c, r, 500, "digest failure");
 	resp = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
 	if (resp) {
@@ -751,7 +735,7 @@ static int finish_tree(struct srv *s, struct req *r)
 	r->w_open = 0;
 	/* Answer with the digests the uploader named (as Drawbridge) and SHA-256. */
 	r->w.got.mask &= r->claimed.mask | 1u << BL_SHA256;
-	if (digest_value(&r->w.got, &dv) < 0 || dv.len >= sizeof(n.digest)) {
+	if (dbr_digest_header(&r->w.got, &dv) < 0 || dv.len >= sizeof(n.digest)) {
 		bl_buf_free(&dv);
 		return set_status(r, 500, "digest formatting");
 	}

@@ -163,25 +163,23 @@ def raw_put(port, path, body, headers, length):
 
 
 def short_put(s, path, body, length, token):
-    """Send fewer body bytes than Content-Length, then close our side."""
+    """Send fewer body bytes than Content-Length, then drop the connection."""
     sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
     head = (f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
             f"Content-Digest: {cdigest(b'hello world')}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Length: {length}\r\n\r\n").encode()
     sk.sendall(head + body)
-    sk.shutdown(socket.SHUT_WR)
-    data = b""
-    try:
-        while True:
-            d = sk.recv(4096)
-            if not d:
-                break
-            data += d
-    except OSError:
-        pass
-    sk.close()
     time.sleep(0.2)
-    return int(data.split()[1]) if data.startswith(b"HTTP/1.1 ") else -1
+    sk.close()
+
+
+def wait_empty(d, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        if not os.listdir(d):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def tree_entries(tree):
@@ -426,8 +424,11 @@ def test_mismatch(s, alice):
           s.put_node(base + "/tree/a.txt", b"hello world", "text/html", alice) == 400)
     check("PUT node with another length than the parent's is 400 (length mismatch)",
           s.put_node(base + "/tree/a.txt", b"hello worl", "text/plain", alice) == 400)
-    check("PUT body cut short by the client is not stored",
-          short_put(s, API + base + "/tree/a.txt", b"hello worl", 11, alice) != 201)
+    short_put(s, API + base + "/tree/a.txt", b"hello worl", 11, alice)
+    check("an upload cut short by the client leaves no temporary file",
+          wait_empty(os.path.join(s.store, "tmp")))
+    check("an upload cut short by the client is not stored",
+          s.req("GET", API + base + "/tree/a.txt")[0] == 404)
     check("PUT node the parent does not list is 400",
           s.put_node(base + "/tree/b.txt", b"hello world", "text/plain", alice) == 400)
     check("PUT node without Content-Length is 411",
@@ -436,7 +437,7 @@ def test_mismatch(s, alice):
                    "Authorization": "Bearer " + alice}, False) == 411)
     check("nothing was half-stored: the retry is 201",
           s.put_node(base + "/tree/a.txt", b"hello world", "text/plain", alice) == 201)
-    check("tmp/ is empty after failed uploads", os.listdir(os.path.join(s.store, "tmp")) == [])
+    check("tmp/ is empty after failed uploads", wait_empty(os.path.join(s.store, "tmp")))
     big = {"big.bin": {"digest": {"sha-256": b64(bytes(32))}, "length": 300 << 20,
                        "type": "application/octet-stream"}}
     bb = canon(big)
@@ -678,6 +679,61 @@ def test_store_tools(s, alice):
     check("files still read after gc", st == 200 and b == b"hello")
 
 
+def make_pki(d):
+    """A Steward-like CA with a client certificate, a stranger CA with one, a server cert."""
+    def sh(*a):
+        subprocess.run(list(a), check=True, capture_output=True, cwd=d)
+    for ca in ("steward", "stranger"):
+        sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.crt", "-days", "2", "-subj", f"/CN={ca} CA")
+    for name, ca, ext in (("server", "steward", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                          ("client", "steward", "extendedKeyUsage=clientAuth"),
+                          ("rogue", "stranger", "extendedKeyUsage=clientAuth")):
+        sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write(ext.replace("\\n", "\n") + "\n")
+        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+           "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext")
+
+
+def tls_get(port, path, d, cert=None, token=None):
+    import ssl
+    ctx = ssl.create_default_context(cafile=os.path.join(d, "steward.crt"))
+    if cert:
+        ctx.load_cert_chain(os.path.join(d, cert + ".crt"), os.path.join(d, cert + ".key"))
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+    h = {"Authorization": "Bearer " + token} if token else {}
+    c.request("GET", path, headers=h)
+    r = c.getresponse()
+    b = r.read()
+    c.close()
+    return r.status, b
+
+
+def test_tls(tmp, store_name):
+    d = os.path.join(tmp, "pki")
+    os.makedirs(d)
+    make_pki(d)
+    s = Server(tmp, store_name, ["--dev", "--tls-cert", os.path.join(d, "server.crt"),
+                                 "--tls-key", os.path.join(d, "server.key"),
+                                 "--client-ca", os.path.join(d, "steward.crt")])
+    s.start()
+    try:
+        node = API + "/alice/priv/_tag/1.0.0/tree/secret.txt"
+        check("TLS: public read over HTTPS", tls_get(s.port, API + "/alice/pub/_tag", d)[0] == 200)
+        check("TLS: private node without a client certificate is 401", tls_get(s.port, node, d)[0] == 401)
+        st, b = tls_get(s.port, node, d, cert="client")
+        check("TLS: a client certificate from the Steward CA reads a private node",
+              st == 200 and b == b"secret")
+        check("TLS: a client certificate from another CA is 401",
+              tls_get(s.port, node, d, cert="rogue")[0] == 401)
+        check("TLS: the owner's token still works",
+              tls_get(s.port, node, d, token=s.token("alice"))[0] == 200)
+    finally:
+        s.stop()
+
+
 def test_log(s, tokens):
     with open(s.log) as f:
         log = f.read()
@@ -707,6 +763,8 @@ def main():
         test_crash_mid_upload(s, alice)
         test_store_tools(s, alice)
         test_log(s, [alice, bob])
+        s.stop()
+        test_tls(tmp, "store")
     except Exception as e:  # a crash of the harness is a failure, not a pass
         import traceback
         traceback.print_exc()
