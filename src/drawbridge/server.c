@@ -113,22 +113,6 @@ static enum MHD_Result answer_text(struct srv *s, struct MHD_Connection *c, stru
 	return queue(s, c, r, status, resp, n);
 }
 
-/* "sha-256=:…:,sha-384=:…:" — no spaces, as Drawbridge writes and parses it. */
-static int digest_value(const struct bl_digest_set *d, struct bl_buf *out)
-{
-	int first = 1;
-	for (int a = 0; a < BL_DIG_COUNT; a++) {
-		if (!bl_dset_has(d, (enum bl_dig_alg)a))
-			continue;
-		BL_TRY(bl_buf_printf(out, "%s%s=:", first ? "" : ",",
-		                     bl_dig_name((enum bl_dig_alg)a)));
-		BL_TRY(bl_b64_encode(out, d->val[a], bl_dig_size((enum bl_dig_alg)a), 0));
-		BL_TRY(bl_buf_putc(out, ':'));
-		first = 0;
-	}
-	return 0;
-}
-
 /* Answer 200 with a copy of p[0..n) and its Content-Digest (sha-256). */
 static enum MHD_Result answer_bytes(struct srv *s, struct MHD_Connection *c, struct req *r,
                                     const char *ctype, const void *p, size_t n)
@@ -136,7 +120,7 @@ static enum MHD_Result answer_bytes(struct srv *s, struct MHD_Connection *c, str
 	struct bl_digest_set d = { 1u << BL_SHA256, { { 0 } } };
 	struct bl_buf dv = BL_BUF_INIT;
 	struct MHD_Response *resp;
-	if (bl_digest(BL_SHA256, p, n, d.val[BL_SHA256]) < 0 || digest_value(&d, &dv) < 0)
+	if (bl_digest(BL_SHA256, p, n, d.val[BL_SHA256]) < 0 || dbr_digest_header(&d, &dv) < 0)
 		return answer_text(s, c, r, 500, "digest failure");
 	resp = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
 	if (resp) {
@@ -751,7 +735,7 @@ static int finish_tree(struct srv *s, struct req *r)
 	r->w_open = 0;
 	/* Answer with the digests the uploader named (as Drawbridge) and SHA-256. */
 	r->w.got.mask &= r->claimed.mask | 1u << BL_SHA256;
-	if (digest_value(&r->w.got, &dv) < 0 || dv.len >= sizeof(n.digest)) {
+	if (dbr_digest_header(&r->w.got, &dv) < 0 || dv.len >= sizeof(n.digest)) {
 		bl_buf_free(&dv);
 		return set_status(r, 500, "digest formatting");
 	}
@@ -1026,6 +1010,23 @@ static enum meth meth_of(const char *m)
 	return M_OTHER;
 }
 
+static enum MHD_Result dispatch(struct srv *s, struct MHD_Connection *c, struct req *r)
+{
+	if (r->status)
+		return answer_text(s, c, r, r->status, r->msg);
+	if (r->route == R_HEALTH)
+		return r->meth == M_GET || r->meth == M_HEAD ? answer_empty(s, c, r, 200)
+		                                             : answer_text(s, c, r, 405, "GET");
+	if (r->route == R_METRICS)
+		return serve_metrics(s, c, r);
+	switch (r->meth) {
+	case M_GET:
+	case M_HEAD: return serve_read(s, c, r);
+	case M_DELETE: return serve_delete(s, c, r);
+	default: return answer_text(s, c, r, 405, "Method not allowed");
+	}
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
@@ -1047,25 +1048,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		snprintf(r->method, sizeof(r->method), "%s", method);
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		r->meth = meth_of(method);
-		if (parse_route(r, url) < 0)
-			return answer_text(s, c, r, r->status, r->msg);
-		if (r->route == R_HEALTH)
-			return r->meth == M_GET || r->meth == M_HEAD
-			           ? answer_empty(s, c, r, 200)
-			           : answer_text(s, c, r, 405, "GET");
-		if (r->route == R_METRICS)
-			return serve_metrics(s, c, r);
-		switch (r->meth) {
-		case M_GET:
-		case M_HEAD: return serve_read(s, c, r);
-		case M_DELETE: return serve_delete(s, c, r);
-		case M_PUT:
+		/*
+		 * Answer on a later call: microhttpd closes the connection after
+		 * a response queued on the first call, which would cost every
+		 * GET its keep-alive. Only a PUT refused for its size is
+		 * answered at once, so that its body is never read.
+		 */
+		if (parse_route(r, url) == 0 && r->meth == M_PUT && r->route != R_HEALTH &&
+		    r->route != R_METRICS) {
 			if (begin_put(s, c, r) < 0 && (r->status == 413 || r->status == 411 ||
 			                               r->declared > s->cfg->max_file))
 				return answer_text(s, c, r, r->status, r->msg);
-			return MHD_YES; /* read (or drain) the body, answer at its end */
-		default: return answer_text(s, c, r, 405, "Method not allowed");
 		}
+		return MHD_YES;
 	}
 	if (r->answered)
 		return MHD_YES;
@@ -1076,10 +1071,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*size = 0;
 		return MHD_YES;
 	}
+	if (r->meth != M_PUT || r->route == R_HEALTH || r->route == R_METRICS)
+		return dispatch(s, c, r);
 	if (!r->status)
 		finish_put(s, r);
-	if (r->route == R_TREE)
-		r->status == 201 ? s->uploads_ok++ : s->uploads_failed++;
+	if (r->route == R_TREE && r->status == 201)
+		s->uploads_ok++;
+	else if (r->route == R_TREE)
+		s->uploads_failed++;
 	if (r->status == 201 || r->status == 200)
 		return answer_empty(s, c, r, r->status);
 	return answer_text(s, c, r, r->status, r->msg);

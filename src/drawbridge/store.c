@@ -41,48 +41,97 @@ static const char schema[] =
     " digest TEXT NOT NULL, PRIMARY KEY(owner, repo, tag, path));"
     "CREATE INDEX IF NOT EXISTS nodes_blob ON nodes(blob);";
 
+/* Per-thread connection with its cache of prepared statements (keyed by the SQL's address). */
+#define STMT_CACHE 32
+struct conn {
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+};
+
 static void close_db(void *p)
 {
-	sqlite3_close_v2(p);
+	struct conn *c = p;
+	for (int i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(c->cache[i].st);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static struct conn *conn_of(struct dbr_store *s)
+{
+	struct conn *c = pthread_getspecific(s->key);
+	char path[4200];
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		bl_err(BL_ENOMEM, "store: out of memory");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/meta.db", s->dir);
+	if (sqlite3_open_v2(path, &c->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		bl_err(BL_EIO, "%s: %s", path, c->db ? sqlite3_errmsg(c->db) : "cannot open");
+		close_db(c);
+		return NULL;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	if (sqlite3_exec(c->db, "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
+		bl_err(BL_EIO, "%s: %s", path, sqlite3_errmsg(c->db));
+		close_db(c);
+		return NULL;
+	}
+	pthread_setspecific(s->key, c);
+	return c;
 }
 
 static sqlite3 *db_of(struct dbr_store *s)
 {
-	sqlite3 *db = pthread_getspecific(s->key);
-	char path[4200];
-	if (db)
-		return db;
-	snprintf(path, sizeof(path), "%s/meta.db", s->dir);
-	if (sqlite3_open_v2(path, &db,
-	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	                    NULL) != SQLITE_OK) {
-		bl_err(BL_EIO, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close_v2(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL,
-	                 NULL) != SQLITE_OK) {
-		bl_err(BL_EIO, "%s: %s", path, sqlite3_errmsg(db));
-		sqlite3_close_v2(db);
-		return NULL;
-	}
-	pthread_setspecific(s->key, db);
-	return db;
+	struct conn *c = conn_of(s);
+	return c ? c->db : NULL;
 }
 
-/* Prepare a cached statement on this thread's connection. */
+/* A prepared statement for `sql` (a string literal) on this thread's connection. */
 static sqlite3_stmt *stmt(struct dbr_store *s, const char *sql)
 {
-	sqlite3 *db = db_of(s);
+	struct conn *c = conn_of(s);
 	sqlite3_stmt *st = NULL;
-	if (!db)
+	int slot = -1;
+	if (!c)
 		return NULL;
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		bl_err(BL_EIO, "SQL: %s", sqlite3_errmsg(db));
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (c->cache[i].sql == sql)
+			return c->cache[i].st;
+		if (slot < 0 && !c->cache[i].sql)
+			slot = i;
+	}
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		bl_err(BL_EIO, "SQL: %s", sqlite3_errmsg(c->db));
 		return NULL;
 	}
+	if (slot >= 0) {
+		c->cache[slot].sql = sql;
+		c->cache[slot].st = st;
+	}
 	return st;
+}
+
+/* Return a statement to the cache (or finalize one that did not fit). */
+static void stmt_done(struct dbr_store *s, sqlite3_stmt *st)
+{
+	struct conn *c = pthread_getspecific(s->key);
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int i = 0; c && i < STMT_CACHE; i++)
+		if (c->cache[i].st == st)
+			return;
+	stmt_done(s, st);
 }
 
 static int sql_err(sqlite3_stmt *st, int rc)
@@ -197,13 +246,13 @@ out_free:
 
 void dbr_store_close(struct dbr_store *s)
 {
-	sqlite3 *db;
+	struct conn *c;
 	if (!s)
 		return;
-	db = pthread_getspecific(s->key);
-	if (db) {
+	c = pthread_getspecific(s->key);
+	if (c) {
 		pthread_setspecific(s->key, NULL);
-		close_db(db);
+		close_db(c);
 	}
 	pthread_key_delete(s->key);
 	free(s->dir);
@@ -386,7 +435,7 @@ int dbr_user_get(struct dbr_store *s, const char *name, struct dbr_user *out)
 	BL_TRY_GOTO(rc, copy_col(st, 1, &out->record), out);
 	BL_TRY_GOTO(rc, copy_col(st, 2, &out->jwks), out);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	if (rc == BL_ENOENT)
 		bl_err(BL_ENOENT, "user %s not found", name);
 	return rc;
@@ -413,7 +462,7 @@ int dbr_user_put(struct dbr_store *s, const char *name, const char *subject, con
 		sqlite3_bind_text(st, 4, jwks, -1, SQLITE_STATIC);
 	rc = step_done(st);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -430,7 +479,7 @@ int dbr_repo_get(struct dbr_store *s, const char *owner, const char *name, struc
 	out->public_ = sqlite3_column_int(st, 0);
 	rc = copy_col(st, 1, &out->config);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	if (rc == BL_ENOENT)
 		bl_err(BL_ENOENT, "repository %s/%s not found", owner, name);
 	return rc;
@@ -450,7 +499,7 @@ int dbr_repo_put(struct dbr_store *s, const char *owner, const char *name, int p
 	sqlite3_bind_blob(st, 4, config, (int)clen, SQLITE_STATIC);
 	rc = step_done(st);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -475,7 +524,7 @@ int dbr_access_of(struct dbr_store *s, const char *owner, const char *repo, cons
 	else if (rc == BL_ENOENT)
 		rc = 0;
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -503,8 +552,8 @@ int dbr_access_put(struct dbr_store *s, const char *owner, const char *repo, con
 	BL_TRY_GOTO(rc, step_done(st), out);
 	rc = !existed;
 out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(st);
+	stmt_done(s, q);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -521,7 +570,7 @@ int dbr_access_delete(struct dbr_store *s, const char *owner, const char *repo, 
 	if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
 		rc = bl_err(BL_ENOENT, "%s has no access to %s/%s", member, owner, repo);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -550,7 +599,7 @@ int dbr_access_list(struct dbr_store *s, const char *owner, const char *repo, st
 out:
 	free(txt);
 	json_decref(obj);
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -571,7 +620,7 @@ int dbr_tag_get(struct dbr_store *s, const char *owner, const char *repo, const 
 	BL_TRY_GOTO(rc, copy_col(st, 1, &out->body), out);
 	BL_TRY_GOTO(rc, copy_col(st, 2, &out->entry), out);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	if (rc == BL_ENOENT)
 		bl_err(BL_ENOENT, "tag %s/%s:%s not found", owner, repo, tag);
 	return rc;
@@ -597,7 +646,7 @@ int dbr_tag_put(struct dbr_store *s, const char *owner, const char *repo, const 
 	sqlite3_bind_blob(st, 6, entry, (int)elen, SQLITE_STATIC);
 	rc = step_done(st);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -661,7 +710,7 @@ out:
 	free(t);
 	free(txt);
 	json_decref(arr);
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -682,7 +731,7 @@ int dbr_node_get(struct dbr_store *s, const char *owner, const char *repo, const
 	copy_str(st, 2, out->blob, sizeof(out->blob));
 	copy_str(st, 3, out->digest, sizeof(out->digest));
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	if (rc == BL_ENOENT)
 		bl_err(BL_ENOENT, "node %s/%s:%s/%s not found", owner, repo, tag, path);
 	return rc;
@@ -703,7 +752,7 @@ int dbr_node_put(struct dbr_store *s, const char *owner, const char *repo, const
 	sqlite3_bind_text(st, 8, n->digest, -1, SQLITE_STATIC);
 	rc = step_done(st);
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -722,7 +771,7 @@ static int blob_referenced(struct dbr_store *s, const char *hex, int *yes)
 	if (rc == BL_ENOENT)
 		rc = 0;
 out:
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	return rc;
 }
 
@@ -856,7 +905,7 @@ int dbr_store_fsck(struct dbr_store *s, size_t *checked, size_t *bad)
 		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : sql_err(st, rc);
-	sqlite3_finalize(st);
+	stmt_done(s, st);
 	*checked = f.checked;
 	*bad = f.bad;
 	return rc;

@@ -502,3 +502,18 @@ void dbr_dir_free(struct dbr_dir *d)
 	d->ents = NULL;
 	d->n = 0;
 }
+
+int dbr_digest_header(const struct bl_digest_set *d, struct bl_buf *out)
+{
+	int first = 1;
+	for (int a = 0; a < BL_DIG_COUNT; a++) {
+		if (!bl_dset_has(d, (enum bl_dig_alg)a))
+			continue;
+		BL_TRY(bl_buf_printf(out, "%s%s=:", first ? "" : ",",
+		                     bl_dig_name((enum bl_dig_alg)a)));
+		BL_TRY(bl_b64_encode(out, d->val[a], bl_dig_size((enum bl_dig_alg)a), 0));
+		BL_TRY(bl_buf_putc(out, ':'));
+		first = 0;
+	}
+	return 0;
+}

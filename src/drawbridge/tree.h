@@ -108,4 +108,11 @@ BL_MUST_CHECK int dbr_dir_format(const struct dbr_dir *d, struct bl_buf *out);
 BL_MUST_CHECK int dbr_dir_add(struct dbr_dir *d, const char *name, const struct dbr_entry *e);
 void dbr_dir_free(struct dbr_dir *d);
 
+/*
+ * Append a Content-Digest value in Drawbridge's spelling,
+ * "sha-256=:B64:,sha-384=:B64:" (algorithm order, no spaces: Drawbridge's
+ * own parser splits on ',' and does not trim, so it cannot read ", ").
+ */
+BL_MUST_CHECK int dbr_digest_header(const struct bl_digest_set *d, struct bl_buf *out);
+
 #endif

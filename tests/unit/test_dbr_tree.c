@@ -119,6 +119,17 @@ static void test_entry(void **state)
 	assert_int_equal(dbr_entry_of_bytes("x", 1, "text/plain", 1u << BL_SHA256, &e2), 0);
 	e2.length = 0;
 	assert_int_equal(dbr_entry_match(&e, &e2), BL_EVERIFY);
+	bl_buf_reset(&out);
+	assert_int_equal(dbr_digest_header(&e2.digest, &out), 0);
+	assert_string_equal((char *)out.p,
+	                    "sha-256=:LXEWQrcmsEQBYnyp+6wy9chTD7GQPMTbAiWHF5IaSIE=:");
+	assert_int_equal(dbr_entry_of_bytes("", 0, "a/b", 1u << BL_SHA256 | 1u << BL_SHA384, &e2),
+	                 0);
+	bl_buf_reset(&out);
+	assert_int_equal(dbr_digest_header(&e2.digest, &out), 0);
+	assert_string_equal((char *)out.p,
+	                    "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:,sha-384=:"
+	                    "OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb:");
 	bl_buf_free(&out);
 
 	const char *bad[] = {
