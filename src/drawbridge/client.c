@@ -320,7 +320,7 @@ static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp 
 	}
 	if (k->digest) {
 		BL_TRY_GOTO(rc, bl_buf_puts(&cd, "Content-Digest: "), out_free);
-		BL_TRY_GOTO(rc, bl_content_digest_format(k->digest, &cd), out_free);
+		BL_TRY_GOTO(rc, dbr_digest_header(k->digest, &cd), out_free);
 		hdrs[nh++] = (const char *)cd.p;
 	}
 	hdrs[nh] = NULL;

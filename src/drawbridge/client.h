@@ -12,7 +12,8 @@
  * canonical JSON, dbr_dir_format, covers its children's entries); then the
  * tag is PUT with the root entry and the nodes are PUT parents first, because
  * the server checks each node against its parent's entry (the tag for the
- * root). Every PUT carries Content-Digest (sha-256 and sha-384). A 409 on the
+ * root). Every PUT carries Content-Digest (sha-256 and sha-384, in Drawbridge's
+ * spelling without spaces, dbr_digest_header). A 409 on the
  * tag is accepted only when the stored tag body is byte-identical to ours
  * (then the publish resumes); a 409 on a node only when HEAD shows the same
  * Content-Digest and length.
