@@ -967,9 +967,19 @@ out_free:
 	return rc;
 }
 
-static int replayable(const struct bl_http_req *req)
+/*
+ * Whether a request can be sent again: no body, a memory body, or a file
+ * descriptor that can be put back where it started (start >= 0).
+ */
+static int replayable(const struct bl_http_req *req, off_t start)
 {
-	return !req->body || req->body->data;
+	const struct bl_http_body *b = req->body;
+
+	if (!b || b->data)
+		return 1;
+	if (b->read || b->fd < 0 || start < 0)
+		return 0;
+	return lseek(b->fd, start, SEEK_SET) == start;
 }
 
 static int same_origin(const struct bl_url *a, const struct bl_url *b)
@@ -1018,6 +1028,10 @@ int bl_http_do(struct bl_http *h, const struct bl_http_req *req, struct bl_http_
 	char *target = NULL;
 	unsigned hops = 0;
 	int follow, cross = 0, rc, retry;
+	off_t start = -1;
+
+	if (req->body && !req->body->data && !req->body->read && req->body->fd >= 0)
+		start = lseek(req->body->fd, 0, SEEK_CUR); /* -1 for pipes: not replayable */
 
 	follow =
 	    h->o.max_redirects > 0 && (!strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"));
@@ -1032,7 +1046,7 @@ int bl_http_do(struct bl_http *h, const struct bl_http_req *req, struct bl_http_
 	}
 	for (;;) {
 		rc = do_once(h, &r, follow, cross, resp, &retry);
-		if (rc < 0 && retry && replayable(&r)) {
+		if (rc < 0 && retry && replayable(&r, start)) {
 			bl_http_resp_free(resp);
 			rc = do_once(h, &r, follow, cross, resp, &retry);
 		}

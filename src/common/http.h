@@ -30,6 +30,14 @@
  * (callers add an Authorization header line), compression, or pipelining.
  * It never logs header values (callers put bearer tokens in them).
  *
+ * Retries: a request that fails on a kept-alive connection before any byte
+ * of the answer arrived (the server had closed it) is sent once more on a new
+ * connection when its body can be replayed (none, memory, or a seekable fd).
+ *
+ * Process state: OpenSSL writes with write(2), so bl_http_new sets SIGPIPE to
+ * "ignore" when it is at its default (a peer's reset then is an EPIPE error,
+ * not the end of the process).
+ *
  * Threading: a client object is used by one thread at a time; distinct
  * objects are independent.
  */

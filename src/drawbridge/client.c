@@ -1356,6 +1356,17 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 		rc = bl_err(BL_EIO, "renaming into %s: %s", dest, strerror(errno));
 		goto out_rm;
 	}
+	/* make the rename durable: the parent directory's entry */
+	{
+		char *pcopy = strdup(dest);
+		int pfd = pcopy ? open(dirname(pcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+		if (pfd >= 0) {
+			(void)fsync(pfd);
+			close(pfd);
+		}
+		free(pcopy);
+	}
 	rc = 0;
 	goto out_close;
 out_rm:

@@ -55,6 +55,7 @@ struct tsrv {
 	SSL_CTX *ctx;
 	thandler handle;
 	int skip_body; /* answer before reading the request body */
+	int conn_nreq; /* requests on the current connection */
 	volatile int stop;
 	int accepted;
 	int nreq;
@@ -182,6 +183,7 @@ static void serve_conn(struct tsrv *s, int fd)
 {
 	struct tconn c = { fd, NULL };
 
+	s->conn_nreq = 0;
 	if (s->ctx) {
 		c.ssl = SSL_new(s->ctx);
 		SSL_set_fd(c.ssl, fd);
@@ -205,6 +207,7 @@ static void serve_conn(struct tsrv *s, int fd)
 		free(s->last.body);
 		s->last = rq;
 		s->nreq++;
+		s->conn_nreq++;
 		keep = s->handle(s, &c, &s->last);
 		if (!keep)
 			break;
@@ -664,6 +667,58 @@ static ssize_t fail_read(void *arg, void *buf, size_t cap)
 	(void)buf;
 	(void)cap;
 	return bl_err(BL_EIO, "source broke");
+}
+
+/*
+ * Answers the first request of each connection; drops the connection at the
+ * second (after reading it) without a word, as a server closing an idle
+ * kept-alive connection does. The client must send it again on a new one.
+ */
+static int h_drop_second(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	if (s->conn_nreq > 1)
+		return 0;
+	return h_echo_len(s, c, rq);
+}
+
+static void test_stale_connection_retry(void **state)
+{
+	struct tsrv *s = srv_start(h_drop_second, NULL);
+	struct bl_http *h = client(s, NULL);
+	struct bl_http_resp r;
+	char path[] = "/tmp/bl-http-XXXXXX";
+	int fd = mkstemp(path);
+	struct bl_http_body b = { .fd = fd, .len = 5000 };
+	struct bl_http_req rq = { .method = "PUT", .target = "/f", .body = &b };
+	uint8_t data[5000];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = pattern(i);
+	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	for (int i = 0; i < 3; i++) {
+		/* a seekable file body is rewound and sent again in full */
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(bl_http_do(h, &rq, &r), 0);
+		assert_int_equal(r.status, 201);
+		assert_int_equal(s->last.blen, sizeof(data));
+		assert_memory_equal(s->last.body, data, sizeof(data));
+		bl_http_resp_free(&r);
+	}
+	assert_int_equal(bl_http_connections(h), 3);
+	/* a body from a callback cannot be replayed: the failure is reported */
+	{
+		struct gen g = { 100, 0 };
+		struct bl_http_body cb = { .fd = -1, .read = gen_read, .arg = &g, .len = 100 };
+		struct bl_http_req rq2 = { .method = "PUT", .target = "/g", .body = &cb };
+		assert_true(bl_http_do(h, &rq2, &r) < 0);
+		assert_non_null(strstr(bl_errmsg(), "closed before a response"));
+		bl_http_resp_free(&r);
+	}
+	close(fd);
+	unlink(path);
+	bl_http_free(h);
+	srv_stop(s);
 }
 
 static void test_put_callback(void **state)
@@ -1262,6 +1317,7 @@ int main(void)
 		cmocka_unit_test(test_callback_abort),
 		cmocka_unit_test(test_put_bodies),
 		cmocka_unit_test(test_put_callback),
+		cmocka_unit_test(test_stale_connection_retry),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_huge_headers),
