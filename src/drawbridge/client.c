@@ -1089,9 +1089,18 @@ static int dl_headers(void *arg, const struct bl_http_resp *r)
 {
 	struct dl *x = arg;
 
+	const char *cd = bl_http_resp_header(r, "Content-Digest");
+	struct bl_digest_set claimed = { 0 };
+
 	x->status = r->status;
 	if (r->status != 200)
 		return 0;
+	/* hash with what the parent and the answer name, nothing more */
+	if (cd && bl_content_digest_parse(cd, strlen(cd), &claimed) < 0)
+		return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", x->path);
+	x->d = bl_digester_new(x->expected->digest.mask | claimed.mask);
+	if (!x->d)
+		return BL_ENOMEM;
 	if (r->content_length >= 0 && (uint64_t)r->content_length != x->expected->length)
 		return bl_err(BL_EVERIFY, "%s: %lld bytes announced, the parent says %llu", x->path,
 		              (long long)r->content_length,
@@ -1143,14 +1152,15 @@ static int fetch_file(struct fetch *f, const char *path, const struct dbr_entry 
 	if (e->length > f->c->max_file)
 		return bl_err(BL_ERANGE, "%s: %llu bytes is above the limit of %llu", path,
 		              (unsigned long long)e->length, (unsigned long long)f->c->max_file);
-	x.d = bl_digester_new((1u << BL_DIG_COUNT) - 1);
-	if (!x.d)
-		return BL_ENOMEM;
 	rc = call(f->c, &k, &resp);
 	if (rc < 0)
 		goto out_free;
 	if (resp.status != 200) {
 		rc = status_error("GET", path, resp.status, &x.err);
+		goto out_free;
+	}
+	if (BL_NEVER(!x.d)) {
+		rc = bl_err(BL_EINTERNAL, "%s: no digester", path);
 		goto out_free;
 	}
 	memset(&actual, 0, sizeof(actual));
