@@ -1066,12 +1066,47 @@ out_free:
 	return rc;
 }
 
+/* A file to download, found while walking the listings. */
+struct pending {
+	char *path; /* relative to the tree root */
+	struct dbr_entry entry;
+};
+
 struct fetch {
 	struct dbr_client *c;
 	const char *user, *repo, *tag;
 	struct dbr_fetch_stats *st;
 	unsigned nodes;
+	struct pending *files;
+	size_t nfiles, cap;
+	uint64_t total; /* bytes the listings promise */
 };
+
+static int pending_add(struct fetch *f, const char *path, const struct dbr_entry *e)
+{
+	if (f->nfiles == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 32;
+		struct pending *v = realloc(f->files, cap * sizeof(*v));
+		if (!v)
+			return bl_err(BL_ENOMEM, "out of memory");
+		f->files = v;
+		f->cap = cap;
+	}
+	f->files[f->nfiles].path = strdup(path);
+	if (!f->files[f->nfiles].path)
+		return bl_err(BL_ENOMEM, "out of memory");
+	f->files[f->nfiles].entry = *e;
+	f->nfiles++;
+	f->total += e->length;
+	return 0;
+}
+
+static void fetch_free(struct fetch *f)
+{
+	for (size_t i = 0; i < f->nfiles; i++)
+		free(f->files[i].path);
+	free(f->files);
+}
 
 /* Streaming download of one file node into fd. */
 struct dl {
@@ -1132,7 +1167,7 @@ static int dl_body(void *arg, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	if (x->c->progress)
-		x->c->progress(x->c->progress_arg, x->c->done + x->got, 0);
+		x->c->progress(x->c->progress_arg, x->c->done + x->got, x->c->total);
 	return 0;
 }
 
@@ -1222,11 +1257,15 @@ out_free:
 	return rc;
 }
 
-static int fetch_dir(struct fetch *f, const char *node, const struct dbr_entry *e, int dirfd,
+/*
+ * Phase 1: walk the listings from the root, each verified against its
+ * parent's entry, creating the directories and noting the files (so that
+ * the whole shape is checked, and the total known, before file bytes flow).
+ */
+static int walk_dirs(struct fetch *f, const char *node, const struct dbr_entry *e, int dirfd,
                      int depth)
 {
 	struct dbr_dir dir;
-	struct bl_buf path = BL_BUF_INIT;
 	char child[4096];
 	int rc;
 
@@ -1243,39 +1282,56 @@ static int fetch_dir(struct fetch *f, const char *node, const struct dbr_entry *
 			goto out_free;
 		}
 		BL_TRY_GOTO(rc, join(child, sizeof(child), node, de->name), out_free);
-		if (!strcmp(de->entry.type, DBR_TYPE_DIRECTORY)) {
-			if (mkdirat(dirfd, de->name, 0755) < 0) {
-				rc = bl_err(BL_EIO, "%s: %s", child, strerror(errno));
-				goto out_free;
-			}
-			fd = openat(dirfd, de->name,
-			            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0) {
-				rc = bl_err(BL_EIO, "%s: %s", child, strerror(errno));
-				goto out_free;
-			}
-			rc = fetch_dir(f, child, &de->entry, fd, depth + 1);
-		} else {
-			fd = openat(dirfd, de->name,
-			            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-			if (fd < 0) {
-				rc = bl_err(BL_EIO, "%s: %s", child, strerror(errno));
-				goto out_free;
-			}
-			rc = tree_path(&path, f->user, f->repo, f->tag, child);
-			if (rc == 0)
-				rc = fetch_file(f, (const char *)path.p, &de->entry, fd);
-			if (rc == 0 && fsync(fd) < 0)
-				rc = bl_err(BL_EIO, "%s: fsync: %s", child, strerror(errno));
+		if (strcmp(de->entry.type, DBR_TYPE_DIRECTORY)) {
+			BL_TRY_GOTO(rc, pending_add(f, child, &de->entry), out_free);
+			continue;
 		}
+		if (mkdirat(dirfd, de->name, 0755) < 0) {
+			rc = bl_err(BL_EIO, "%s: %s", child, strerror(errno));
+			goto out_free;
+		}
+		fd = openat(dirfd, de->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			rc = bl_err(BL_EIO, "%s: %s", child, strerror(errno));
+			goto out_free;
+		}
+		rc = walk_dirs(f, child, &de->entry, fd, depth + 1);
 		close(fd);
 		if (rc < 0)
 			goto out_free;
 	}
 	rc = 0;
 out_free:
-	bl_buf_free(&path);
 	dbr_dir_free(&dir);
+	return rc;
+}
+
+/* Phase 2: download every noted file into the staging tree rooted at rootfd. */
+static int fetch_files(struct fetch *f, int rootfd)
+{
+	struct bl_buf path = BL_BUF_INIT;
+	int rc = 0;
+
+	f->c->done = 0;
+	f->c->total = f->total;
+	for (size_t i = 0; i < f->nfiles && rc == 0; i++) {
+		const struct pending *pf = &f->files[i];
+		/* every component was created by walk_dirs in a fresh directory */
+		int fd = openat(rootfd, pf->path,
+		                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			rc = bl_err(BL_EIO, "%s: %s", pf->path, strerror(errno));
+			break;
+		}
+		rc = tree_path(&path, f->user, f->repo, f->tag, pf->path);
+		if (rc == 0)
+			rc = fetch_file(f, (const char *)path.p, &pf->entry, fd);
+		if (rc == 0 && fsync(fd) < 0)
+			rc = bl_err(BL_EIO, "%s: fsync: %s", pf->path, strerror(errno));
+		close(fd);
+	}
+	bl_buf_free(&path);
 	return rc;
 }
 
@@ -1351,9 +1407,8 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 		rc = bl_err(BL_EIO, "%s: %s", stage, strerror(errno));
 		goto out_rm;
 	}
-	c->done = 0;
-	c->total = 0;
-	BL_TRY_GOTO(rc, fetch_dir(&f, "", &st->root, fd, 0), out_rm);
+	BL_TRY_GOTO(rc, walk_dirs(&f, "", &st->root, fd, 0), out_rm);
+	BL_TRY_GOTO(rc, fetch_files(&f, fd), out_rm);
 	if (fsync(fd) < 0 || chmod(stage, 0755) < 0) {
 		rc = bl_err(BL_EIO, "%s: %s", stage, strerror(errno));
 		goto out_rm;
@@ -1385,6 +1440,7 @@ out_close:
 	if (fd >= 0)
 		close(fd);
 out_free:
+	fetch_free(&f);
 	free(stage);
 	free(dcopy);
 	return rc;

@@ -20,8 +20,10 @@
  *
  * Fetch guarantees: the tag's root entry, and then each node's bytes, are
  * checked against the entry its parent gives it (every digest, the length
- * and the type) and against the response's Content-Digest; files stream to
- * disk (never whole in memory) and are cut off past their stated length. The
+ * and the type) and against the response's Content-Digest. All directory
+ * listings are fetched and verified first (so the tree's shape and size are
+ * known before any file byte), then the files stream to disk (never whole in
+ * memory) and are cut off past their stated length. The
  * tree is written into a temporary directory beside the destination and
  * renamed into place only when every node verified; on any failure nothing
  * is left behind.

@@ -512,6 +512,7 @@ static void test_publish_fetch_roundtrip(void **state)
 	memset(&pg, 0, sizeof(pg)); /* a new operation counts from 0 */
 	assert_int_equal(dbr_fetch(a, "alice", "pub", "1.0.0", dst, &fs), 0);
 	assert_int_equal(pg.last_done, ps.bytes);
+	assert_int_equal(pg.last_total, ps.bytes); /* known from the listings up front */
 	same_tree(src, dst);
 	assert_int_equal(fs.files, ps.files);
 	assert_int_equal(fs.dirs, ps.dirs);
