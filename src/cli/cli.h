@@ -23,5 +23,6 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_config(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif
