@@ -207,6 +207,10 @@ BL_MUST_CHECK int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m,
 BL_MUST_CHECK int wasm_instance_export(wasm_instance_t *inst, const char *name,
 				       struct wasm_extern *out);
 
+/* The same with an explicit length (export names may contain NUL). */
+BL_MUST_CHECK int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
+					 struct wasm_extern *out);
+
 /* ---- functions ---- */
 
 uint32_t wasm_func_param_count(const wasm_func_t *f);

@@ -23,7 +23,8 @@ enum { CTL_FUNC, CTL_BLOCK, CTL_LOOP, CTL_IF, CTL_ELSE };
 
 struct ctl {
 	uint8_t kind;
-	bool unreachable;
+	bool unreachable; /* the operand stack is polymorphic (spec A.3) */
+	bool dead; /* entered from unreachable code: nothing is emitted */
 	uint32_t height; /* operand height at entry (params excluded) */
 	uint32_t nparams, nresults;
 	const uint8_t *params, *results;
@@ -62,7 +63,8 @@ static int fail(struct comp *k, const char *msg)
 
 static bool dead(const struct comp *k)
 {
-	return k->ctls[k->nctl - 1].unreachable;
+	const struct ctl *c = &k->ctls[k->nctl - 1];
+	return c->unreachable || c->dead;
 }
 
 /* ---- emission ---- */
@@ -237,7 +239,7 @@ static int push_ctl(struct comp *k, uint8_t kind, uint32_t np, const uint8_t *p,
 	c->results = r;
 	c->patch = NO_PATCH;
 	c->else_patch = NO_PATCH;
-	c->unreachable = k->nctl > 1 && k->ctls[k->nctl - 2].unreachable;
+	c->dead = k->nctl > 1 && (k->ctls[k->nctl - 2].unreachable || k->ctls[k->nctl - 2].dead);
 	return 0;
 }
 
@@ -556,7 +558,7 @@ static int op_else(struct comp *k)
 	BL_TRY(emit_br(k, c));
 	k->h = c->height;
 	c->kind = CTL_ELSE;
-	c->unreachable = k->nctl > 1 && k->ctls[k->nctl - 2].unreachable;
+	c->unreachable = false;
 	place_label(k);
 	if (c->else_patch != NO_PATCH)
 		k->code[c->else_patch].u = k->n;

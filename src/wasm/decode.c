@@ -87,7 +87,7 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-static int read_name(struct bl_cur *c, char **out)
+static int read_name_len(struct bl_cur *c, char **out, uint32_t *len)
 {
 	uint32_t n = 0;
 	const uint8_t *p;
@@ -101,7 +101,14 @@ static int read_name(struct bl_cur *c, char **out)
 	memcpy(s, p, n);
 	s[n] = 0;
 	*out = s;
+	if (len)
+		*len = n;
 	return 0;
+}
+
+static int read_name(struct bl_cur *c, char **out)
+{
+	return read_name_len(c, out, NULL);
 }
 
 int wasm_read_valtype(struct bl_cur *c, uint8_t *t)
@@ -493,7 +500,7 @@ static int sec_export(struct bl_cur *c, struct wasm_module *m)
 	for (uint32_t i = 0; i < n; i++) {
 		struct wasm_export *e = &m->exports[i];
 		m->nexports = i + 1;
-		BL_TRY(read_name(c, &e->name));
+		BL_TRY(read_name_len(c, &e->name, &e->name_len));
 		BL_TRY(bl_cur_u8(c, &e->kind));
 		BL_TRY(bl_cur_leb_u32(c, &e->index));
 		uint32_t lim = 0;
@@ -512,7 +519,8 @@ static int sec_export(struct bl_cur *c, struct wasm_module *m)
 		if (e->kind == WASM_EXTERN_FUNC)
 			m->declared_funcs[e->index] = true;
 		for (uint32_t k = 0; k < i; k++)
-			if (strcmp(m->exports[k].name, e->name) == 0)
+			if (m->exports[k].name_len == e->name_len &&
+			    memcmp(m->exports[k].name, e->name, e->name_len) == 0)
 				return fail_at(c, BL_EINVAL, "duplicate export name");
 	}
 	return 0;
@@ -543,7 +551,7 @@ static int read_elem_items(struct bl_cur *c, struct wasm_module *m, struct wasm_
 	e->count = n;
 	for (uint32_t i = 0; i < n; i++) {
 		if (exprs) {
-			BL_TRY(read_cexpr(c, m, e->type, m->nglobals, &e->items[i]));
+			BL_TRY(read_cexpr(c, m, e->type, m->nglobal_imports, &e->items[i]));
 		} else {
 			uint32_t x = 0;
 			BL_TRY(bl_cur_leb_u32(c, &x));
@@ -585,7 +593,7 @@ static int sec_elem(struct bl_cur *c, struct wasm_module *m)
 				BL_TRY(bl_cur_leb_u32(c, &e->table));
 			if (e->table >= m->ntables)
 				return fail_at(c, BL_EINVAL, "unknown table");
-			BL_TRY(read_cexpr(c, m, WASM_I32, m->nglobals, &e->offset));
+			BL_TRY(read_cexpr(c, m, WASM_I32, m->nglobal_imports, &e->offset));
 		}
 		if (flags & 3) { /* elemkind or reftype present */
 			if (exprs) {
@@ -635,7 +643,7 @@ static int sec_data(struct bl_cur *c, struct wasm_module *m)
 		if (d->mode == WASM_SEG_ACTIVE) {
 			if (d->mem >= m->nmems)
 				return fail_at(c, BL_EINVAL, "unknown memory");
-			BL_TRY(read_cexpr(c, m, WASM_I32, m->nglobals, &d->offset));
+			BL_TRY(read_cexpr(c, m, WASM_I32, m->nglobal_imports, &d->offset));
 		}
 		BL_TRY(bl_cur_leb_u32(c, &d->len));
 		BL_TRY(bl_cur_bytes(c, d->len, &d->bytes));

@@ -161,6 +161,9 @@ static inline uint64_t sat_i64_u(double x)
 	return (uint64_t)x;
 }
 
+/* libm's rounding functions return a signalling NaN unchanged; Wasm wants it quietened. */
+#define QNAN(fn, x) ((x) != (x) ? (x) + (x) : fn(x))
+
 int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *args)
 {
 	return run(s, f, args, NULL);
@@ -535,17 +538,17 @@ L_ELEM_DROP:
 	UN(I64_POPCNT, D.i64 = (uint64_t)__builtin_popcountll(a_.i64))
 	UN(F32_ABS, D.i32 = a_.i32 & 0x7fffffffu)
 	UN(F32_NEG, D.i32 = a_.i32 ^ 0x80000000u)
-	UN(F32_CEIL, D.f32 = ceilf(a_.f32))
-	UN(F32_FLOOR, D.f32 = floorf(a_.f32))
-	UN(F32_TRUNC, D.f32 = truncf(a_.f32))
-	UN(F32_NEAREST, D.f32 = nearbyintf(a_.f32))
+	UN(F32_CEIL, D.f32 = QNAN(ceilf, a_.f32))
+	UN(F32_FLOOR, D.f32 = QNAN(floorf, a_.f32))
+	UN(F32_TRUNC, D.f32 = QNAN(truncf, a_.f32))
+	UN(F32_NEAREST, D.f32 = QNAN(nearbyintf, a_.f32))
 	UN(F32_SQRT, D.f32 = sqrtf(a_.f32))
 	UN(F64_ABS, D.i64 = a_.i64 & 0x7fffffffffffffffull)
 	UN(F64_NEG, D.i64 = a_.i64 ^ 0x8000000000000000ull)
-	UN(F64_CEIL, D.f64 = ceil(a_.f64))
-	UN(F64_FLOOR, D.f64 = floor(a_.f64))
-	UN(F64_TRUNC, D.f64 = trunc(a_.f64))
-	UN(F64_NEAREST, D.f64 = nearbyint(a_.f64))
+	UN(F64_CEIL, D.f64 = QNAN(ceil, a_.f64))
+	UN(F64_FLOOR, D.f64 = QNAN(floor, a_.f64))
+	UN(F64_TRUNC, D.f64 = QNAN(trunc, a_.f64))
+	UN(F64_NEAREST, D.f64 = QNAN(nearbyint, a_.f64))
 	UN(F64_SQRT, D.f64 = sqrt(a_.f64))
 	UN(I32_WRAP_I64, D.i32 = (uint32_t)a_.i64)
 	UN(I32_TRUNC_F32_S, {

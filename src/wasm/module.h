@@ -83,6 +83,7 @@ struct wasm_import {
 
 struct wasm_export {
 	char *name;
+	uint32_t name_len; /* names may hold NUL */
 	uint8_t kind;
 	uint32_t index;
 };

@@ -737,10 +737,16 @@ out_free_inst:
 
 int wasm_instance_export(wasm_instance_t *inst, const char *name, struct wasm_extern *out)
 {
+	return wasm_instance_export_n(inst, name, strlen(name), out);
+}
+
+int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
+			   struct wasm_extern *out)
+{
 	const struct wasm_module *m = inst->mod;
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		const struct wasm_export *e = &m->exports[i];
-		if (strcmp(e->name, name) != 0)
+		if (e->name_len != len || memcmp(e->name, name, len) != 0)
 			continue;
 		out->kind = e->kind;
 		switch (e->kind) {
@@ -751,7 +757,7 @@ int wasm_instance_export(wasm_instance_t *inst, const char *name, struct wasm_ex
 		}
 		return 0;
 	}
-	return bl_err(BL_ENOENT, "no export named \"%s\"", name);
+	return bl_err(BL_ENOENT, "no export named \"%.*s\"", (int)len, name);
 }
 
 /* ---- modules ---- */

@@ -192,12 +192,13 @@ static int parse_val(json_t *j, wasm_val_t *v, const char **type)
 static int do_action(struct runner *r, json_t *act, wasm_val_t *res, uint32_t *nres)
 {
 	const char *type = json_string_value(json_object_get(act, "type"));
-	const char *field = json_string_value(json_object_get(act, "field"));
+	json_t *jfield = json_object_get(act, "field");
+	const char *field = json_string_value(jfield);
 	wasm_instance_t *inst = find_instance(r, act);
 	struct wasm_extern e;
 	if (!inst || !field || !type)
 		return bl_err(BL_ENOENT, "no module for action");
-	BL_TRY(wasm_instance_export(inst, field, &e));
+	BL_TRY(wasm_instance_export_n(inst, field, json_string_length(jfield), &e));
 	if (strcmp(type, "get") == 0) {
 		if (e.kind != WASM_EXTERN_GLOBAL)
 			return bl_err(BL_EINVAL, "%s is not a global", field);
