@@ -129,9 +129,9 @@ uint32_t wasm_module_import_count(const wasm_module_t *m);
 uint32_t wasm_module_export_count(const wasm_module_t *m);
 /* Fill module/name/kind of import i; returns BL_ERANGE when i is out of range. */
 BL_MUST_CHECK int wasm_module_import(const wasm_module_t *m, uint32_t i, const char **module,
-				     const char **name, enum wasm_extern_kind *kind);
+                                     const char **name, enum wasm_extern_kind *kind);
 BL_MUST_CHECK int wasm_module_export(const wasm_module_t *m, uint32_t i, const char **name,
-				     enum wasm_extern_kind *kind);
+                                     enum wasm_extern_kind *kind);
 
 /* ---- stores ---- */
 
@@ -163,7 +163,7 @@ struct wasm_extern {
  * that the extern's kind and type match the import (spec 4.5.4).
  */
 typedef int (*wasm_resolver_fn)(void *ud, const char *module, const char *name,
-				enum wasm_extern_kind kind, struct wasm_extern *out);
+                                enum wasm_extern_kind kind, struct wasm_extern *out);
 
 /* What a host function is given about its caller. */
 struct wasm_caller {
@@ -179,17 +179,17 @@ struct wasm_caller {
 typedef int (*wasm_host_fn)(struct wasm_caller *caller, void *env, wasm_val_t *args);
 
 /* Create a host function of type params -> results (types copied). */
-wasm_func_t *wasm_func_new_host(wasm_store_t *s, const enum wasm_valtype *params,
-				uint32_t nparams, const enum wasm_valtype *results,
-				uint32_t nresults, wasm_host_fn fn, void *env);
+wasm_func_t *wasm_func_new_host(wasm_store_t *s, const enum wasm_valtype *params, uint32_t nparams,
+                                const enum wasm_valtype *results, uint32_t nresults,
+                                wasm_host_fn fn, void *env);
 
 /* Host-created memories, tables and globals (for the spectest module and tests). */
 wasm_memory_t *wasm_memory_new(wasm_store_t *s, uint32_t min_pages, uint32_t max_pages,
-			       int has_max);
-wasm_table_t *wasm_table_new(wasm_store_t *s, enum wasm_valtype elem, uint32_t min,
-			     uint32_t max, int has_max);
+                               int has_max);
+wasm_table_t *wasm_table_new(wasm_store_t *s, enum wasm_valtype elem, uint32_t min, uint32_t max,
+                             int has_max);
 wasm_global_t *wasm_global_new(wasm_store_t *s, enum wasm_valtype type, int mutable_,
-			       wasm_val_t init);
+                               wasm_val_t init);
 
 /* ---- instances ---- */
 
@@ -201,15 +201,15 @@ wasm_global_t *wasm_global_new(wasm_store_t *s, enum wasm_valtype type, int muta
  * instance is then left half-initialised, as the spec says, and not returned).
  */
 BL_MUST_CHECK int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m,
-				   wasm_resolver_fn resolve, void *ud, wasm_instance_t **out);
+                                   wasm_resolver_fn resolve, void *ud, wasm_instance_t **out);
 
 /* Look up an export by name; returns BL_ENOENT when there is none. */
 BL_MUST_CHECK int wasm_instance_export(wasm_instance_t *inst, const char *name,
-				       struct wasm_extern *out);
+                                       struct wasm_extern *out);
 
 /* The same with an explicit length (export names may contain NUL). */
 BL_MUST_CHECK int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
-					 struct wasm_extern *out);
+                                         struct wasm_extern *out);
 
 /* ---- functions ---- */
 
@@ -223,8 +223,8 @@ enum wasm_valtype wasm_func_result_type(const wasm_func_t *f, uint32_t i);
  * 0, BL_EINVAL when the counts do not match f's type, or WASM_ETRAP (details
  * in wasm_store_last_trap). Re-entrant from host functions.
  */
-BL_MUST_CHECK int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args,
-			    uint32_t nargs, wasm_val_t *results, uint32_t nresults);
+BL_MUST_CHECK int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t nargs,
+                            wasm_val_t *results, uint32_t nresults);
 
 /* ---- memories, tables, globals ---- */
 

@@ -106,7 +106,7 @@ static int emit0(struct comp *k, enum wasm_ir_op op)
 }
 
 #define EMIT(k, op, ...)                                                                           \
-	emit((k), (op), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)),            \
+	emit((k), (op), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)),             \
 	     (uint64_t[]){ __VA_ARGS__ })
 
 /* Emit an instruction whose first operand is the destination of the top value. */
@@ -119,8 +119,8 @@ static int emit_dst(struct comp *k, enum wasm_ir_op op, int n, const uint64_t *o
 }
 
 #define EMIT_DST(k, op, ...)                                                                       \
-	emit_dst((k), (op), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)),        \
-		 (uint64_t[]){ __VA_ARGS__ })
+	emit_dst((k), (op), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)),         \
+	         (uint64_t[]){ __VA_ARGS__ })
 
 static void place_label(struct comp *k)
 {
@@ -219,7 +219,7 @@ static bool is_ref(uint8_t t)
 /* ---- control frames ---- */
 
 static int push_ctl(struct comp *k, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr,
-		    const uint8_t *r)
+                    const uint8_t *r)
 {
 	if (k->nctl == k->cap_ctl) {
 		uint32_t cap = k->cap_ctl ? k->cap_ctl * 2 : 16;
@@ -586,8 +586,7 @@ static int op_end(struct comp *k, bool *done)
 	BL_TRY(check_block_end(k, c));
 	if (c->kind == CTL_IF) {
 		/* No else: the implicit else passes the params through as results. */
-		if (c->nparams != c->nresults ||
-		    memcmp(c->params, c->results, c->nparams) != 0)
+		if (c->nparams != c->nresults || memcmp(c->params, c->results, c->nparams) != 0)
 			return fail(k, "type mismatch");
 	}
 	uint32_t else_patch = c->else_patch;
@@ -616,58 +615,61 @@ struct numop {
 #define I64 WASM_I64
 #define F32 WASM_F32
 #define F64 WASM_F64
-#define NOP_(ir, a, b, r) { WASM_OP_##ir, a, b, r }
+#define NOP_(ir, a, b, r)                                                                          \
+	{                                                                                          \
+		WASM_OP_##ir, a, b, r                                                              \
+	}
 
 static const struct numop numops[0xc5 - 0x45] = {
-	NOP_(I32_EQZ, I32, 0, I32),	      NOP_(I32_EQ, I32, I32, I32),
-	NOP_(I32_NE, I32, I32, I32),	      NOP_(I32_LT_S, I32, I32, I32),
-	NOP_(I32_LT_U, I32, I32, I32),	      NOP_(I32_GT_S, I32, I32, I32),
-	NOP_(I32_GT_U, I32, I32, I32),	      NOP_(I32_LE_S, I32, I32, I32),
-	NOP_(I32_LE_U, I32, I32, I32),	      NOP_(I32_GE_S, I32, I32, I32),
-	NOP_(I32_GE_U, I32, I32, I32),	      NOP_(I64_EQZ, I64, 0, I32),
-	NOP_(I64_EQ, I64, I64, I32),	      NOP_(I64_NE, I64, I64, I32),
-	NOP_(I64_LT_S, I64, I64, I32),	      NOP_(I64_LT_U, I64, I64, I32),
-	NOP_(I64_GT_S, I64, I64, I32),	      NOP_(I64_GT_U, I64, I64, I32),
-	NOP_(I64_LE_S, I64, I64, I32),	      NOP_(I64_LE_U, I64, I64, I32),
-	NOP_(I64_GE_S, I64, I64, I32),	      NOP_(I64_GE_U, I64, I64, I32),
-	NOP_(F32_EQ, F32, F32, I32),	      NOP_(F32_NE, F32, F32, I32),
-	NOP_(F32_LT, F32, F32, I32),	      NOP_(F32_GT, F32, F32, I32),
-	NOP_(F32_LE, F32, F32, I32),	      NOP_(F32_GE, F32, F32, I32),
-	NOP_(F64_EQ, F64, F64, I32),	      NOP_(F64_NE, F64, F64, I32),
-	NOP_(F64_LT, F64, F64, I32),	      NOP_(F64_GT, F64, F64, I32),
-	NOP_(F64_LE, F64, F64, I32),	      NOP_(F64_GE, F64, F64, I32),
-	NOP_(I32_CLZ, I32, 0, I32),	      NOP_(I32_CTZ, I32, 0, I32),
-	NOP_(I32_POPCNT, I32, 0, I32),	      NOP_(I32_ADD, I32, I32, I32),
-	NOP_(I32_SUB, I32, I32, I32),	      NOP_(I32_MUL, I32, I32, I32),
-	NOP_(I32_DIV_S, I32, I32, I32),	      NOP_(I32_DIV_U, I32, I32, I32),
-	NOP_(I32_REM_S, I32, I32, I32),	      NOP_(I32_REM_U, I32, I32, I32),
-	NOP_(I32_AND, I32, I32, I32),	      NOP_(I32_OR, I32, I32, I32),
-	NOP_(I32_XOR, I32, I32, I32),	      NOP_(I32_SHL, I32, I32, I32),
-	NOP_(I32_SHR_S, I32, I32, I32),	      NOP_(I32_SHR_U, I32, I32, I32),
-	NOP_(I32_ROTL, I32, I32, I32),	      NOP_(I32_ROTR, I32, I32, I32),
-	NOP_(I64_CLZ, I64, 0, I64),	      NOP_(I64_CTZ, I64, 0, I64),
-	NOP_(I64_POPCNT, I64, 0, I64),	      NOP_(I64_ADD, I64, I64, I64),
-	NOP_(I64_SUB, I64, I64, I64),	      NOP_(I64_MUL, I64, I64, I64),
-	NOP_(I64_DIV_S, I64, I64, I64),	      NOP_(I64_DIV_U, I64, I64, I64),
-	NOP_(I64_REM_S, I64, I64, I64),	      NOP_(I64_REM_U, I64, I64, I64),
-	NOP_(I64_AND, I64, I64, I64),	      NOP_(I64_OR, I64, I64, I64),
-	NOP_(I64_XOR, I64, I64, I64),	      NOP_(I64_SHL, I64, I64, I64),
-	NOP_(I64_SHR_S, I64, I64, I64),	      NOP_(I64_SHR_U, I64, I64, I64),
-	NOP_(I64_ROTL, I64, I64, I64),	      NOP_(I64_ROTR, I64, I64, I64),
-	NOP_(F32_ABS, F32, 0, F32),	      NOP_(F32_NEG, F32, 0, F32),
-	NOP_(F32_CEIL, F32, 0, F32),	      NOP_(F32_FLOOR, F32, 0, F32),
-	NOP_(F32_TRUNC, F32, 0, F32),	      NOP_(F32_NEAREST, F32, 0, F32),
-	NOP_(F32_SQRT, F32, 0, F32),	      NOP_(F32_ADD, F32, F32, F32),
-	NOP_(F32_SUB, F32, F32, F32),	      NOP_(F32_MUL, F32, F32, F32),
-	NOP_(F32_DIV, F32, F32, F32),	      NOP_(F32_MIN, F32, F32, F32),
-	NOP_(F32_MAX, F32, F32, F32),	      NOP_(F32_COPYSIGN, F32, F32, F32),
-	NOP_(F64_ABS, F64, 0, F64),	      NOP_(F64_NEG, F64, 0, F64),
-	NOP_(F64_CEIL, F64, 0, F64),	      NOP_(F64_FLOOR, F64, 0, F64),
-	NOP_(F64_TRUNC, F64, 0, F64),	      NOP_(F64_NEAREST, F64, 0, F64),
-	NOP_(F64_SQRT, F64, 0, F64),	      NOP_(F64_ADD, F64, F64, F64),
-	NOP_(F64_SUB, F64, F64, F64),	      NOP_(F64_MUL, F64, F64, F64),
-	NOP_(F64_DIV, F64, F64, F64),	      NOP_(F64_MIN, F64, F64, F64),
-	NOP_(F64_MAX, F64, F64, F64),	      NOP_(F64_COPYSIGN, F64, F64, F64),
+	NOP_(I32_EQZ, I32, 0, I32),           NOP_(I32_EQ, I32, I32, I32),
+	NOP_(I32_NE, I32, I32, I32),          NOP_(I32_LT_S, I32, I32, I32),
+	NOP_(I32_LT_U, I32, I32, I32),        NOP_(I32_GT_S, I32, I32, I32),
+	NOP_(I32_GT_U, I32, I32, I32),        NOP_(I32_LE_S, I32, I32, I32),
+	NOP_(I32_LE_U, I32, I32, I32),        NOP_(I32_GE_S, I32, I32, I32),
+	NOP_(I32_GE_U, I32, I32, I32),        NOP_(I64_EQZ, I64, 0, I32),
+	NOP_(I64_EQ, I64, I64, I32),          NOP_(I64_NE, I64, I64, I32),
+	NOP_(I64_LT_S, I64, I64, I32),        NOP_(I64_LT_U, I64, I64, I32),
+	NOP_(I64_GT_S, I64, I64, I32),        NOP_(I64_GT_U, I64, I64, I32),
+	NOP_(I64_LE_S, I64, I64, I32),        NOP_(I64_LE_U, I64, I64, I32),
+	NOP_(I64_GE_S, I64, I64, I32),        NOP_(I64_GE_U, I64, I64, I32),
+	NOP_(F32_EQ, F32, F32, I32),          NOP_(F32_NE, F32, F32, I32),
+	NOP_(F32_LT, F32, F32, I32),          NOP_(F32_GT, F32, F32, I32),
+	NOP_(F32_LE, F32, F32, I32),          NOP_(F32_GE, F32, F32, I32),
+	NOP_(F64_EQ, F64, F64, I32),          NOP_(F64_NE, F64, F64, I32),
+	NOP_(F64_LT, F64, F64, I32),          NOP_(F64_GT, F64, F64, I32),
+	NOP_(F64_LE, F64, F64, I32),          NOP_(F64_GE, F64, F64, I32),
+	NOP_(I32_CLZ, I32, 0, I32),           NOP_(I32_CTZ, I32, 0, I32),
+	NOP_(I32_POPCNT, I32, 0, I32),        NOP_(I32_ADD, I32, I32, I32),
+	NOP_(I32_SUB, I32, I32, I32),         NOP_(I32_MUL, I32, I32, I32),
+	NOP_(I32_DIV_S, I32, I32, I32),       NOP_(I32_DIV_U, I32, I32, I32),
+	NOP_(I32_REM_S, I32, I32, I32),       NOP_(I32_REM_U, I32, I32, I32),
+	NOP_(I32_AND, I32, I32, I32),         NOP_(I32_OR, I32, I32, I32),
+	NOP_(I32_XOR, I32, I32, I32),         NOP_(I32_SHL, I32, I32, I32),
+	NOP_(I32_SHR_S, I32, I32, I32),       NOP_(I32_SHR_U, I32, I32, I32),
+	NOP_(I32_ROTL, I32, I32, I32),        NOP_(I32_ROTR, I32, I32, I32),
+	NOP_(I64_CLZ, I64, 0, I64),           NOP_(I64_CTZ, I64, 0, I64),
+	NOP_(I64_POPCNT, I64, 0, I64),        NOP_(I64_ADD, I64, I64, I64),
+	NOP_(I64_SUB, I64, I64, I64),         NOP_(I64_MUL, I64, I64, I64),
+	NOP_(I64_DIV_S, I64, I64, I64),       NOP_(I64_DIV_U, I64, I64, I64),
+	NOP_(I64_REM_S, I64, I64, I64),       NOP_(I64_REM_U, I64, I64, I64),
+	NOP_(I64_AND, I64, I64, I64),         NOP_(I64_OR, I64, I64, I64),
+	NOP_(I64_XOR, I64, I64, I64),         NOP_(I64_SHL, I64, I64, I64),
+	NOP_(I64_SHR_S, I64, I64, I64),       NOP_(I64_SHR_U, I64, I64, I64),
+	NOP_(I64_ROTL, I64, I64, I64),        NOP_(I64_ROTR, I64, I64, I64),
+	NOP_(F32_ABS, F32, 0, F32),           NOP_(F32_NEG, F32, 0, F32),
+	NOP_(F32_CEIL, F32, 0, F32),          NOP_(F32_FLOOR, F32, 0, F32),
+	NOP_(F32_TRUNC, F32, 0, F32),         NOP_(F32_NEAREST, F32, 0, F32),
+	NOP_(F32_SQRT, F32, 0, F32),          NOP_(F32_ADD, F32, F32, F32),
+	NOP_(F32_SUB, F32, F32, F32),         NOP_(F32_MUL, F32, F32, F32),
+	NOP_(F32_DIV, F32, F32, F32),         NOP_(F32_MIN, F32, F32, F32),
+	NOP_(F32_MAX, F32, F32, F32),         NOP_(F32_COPYSIGN, F32, F32, F32),
+	NOP_(F64_ABS, F64, 0, F64),           NOP_(F64_NEG, F64, 0, F64),
+	NOP_(F64_CEIL, F64, 0, F64),          NOP_(F64_FLOOR, F64, 0, F64),
+	NOP_(F64_TRUNC, F64, 0, F64),         NOP_(F64_NEAREST, F64, 0, F64),
+	NOP_(F64_SQRT, F64, 0, F64),          NOP_(F64_ADD, F64, F64, F64),
+	NOP_(F64_SUB, F64, F64, F64),         NOP_(F64_MUL, F64, F64, F64),
+	NOP_(F64_DIV, F64, F64, F64),         NOP_(F64_MIN, F64, F64, F64),
+	NOP_(F64_MAX, F64, F64, F64),         NOP_(F64_COPYSIGN, F64, F64, F64),
 	NOP_(I32_WRAP_I64, I64, 0, I32),      NOP_(I32_TRUNC_F32_S, F32, 0, I32),
 	NOP_(I32_TRUNC_F32_U, F32, 0, I32),   NOP_(I32_TRUNC_F64_S, F64, 0, I32),
 	NOP_(I32_TRUNC_F64_U, F64, 0, I32),   NOP_(I64_EXTEND_I32_S, I32, 0, I64),
@@ -929,7 +931,7 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 	}
 	if (total > WASM_MAX_LOCALS)
 		return bl_err(BL_ERANGE, "too many locals (%llu > %u)", (unsigned long long)total,
-			      WASM_MAX_LOCALS);
+		              WASM_MAX_LOCALS);
 	k->local_types = malloc(total + 1);
 	if (!k->local_types)
 		return bl_err(BL_ENOMEM, "out of memory");
@@ -1143,7 +1145,7 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 }
 
 int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struct bl_cur *body,
-		      struct wasm_code *out)
+                      struct wasm_code *out)
 {
 	struct comp k = { 0 };
 	int rc;
@@ -1155,8 +1157,8 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 	k.last_op = NO_PATCH;
 	BL_TRY_GOTO(rc, read_locals(&k, body), out_free);
 	BL_TRY_GOTO(rc,
-		    push_ctl(&k, CTL_FUNC, 0, NULL, k.ft->nresults, k.ft->types + k.ft->nparams),
-		    out_free);
+	            push_ctl(&k, CTL_FUNC, 0, NULL, k.ft->nresults, k.ft->types + k.ft->nparams),
+	            out_free);
 	bool done = false;
 	while (!done) {
 		uint8_t op = 0;

@@ -28,9 +28,9 @@ enum {
 	SEC_DATACOUNT,
 };
 
-static const char *const sec_names[] = { "custom", "type",   "import", "function", "table",
-					 "memory", "global", "export", "start",    "element",
-					 "code",   "data",   "data count" };
+static const char *const sec_names[] = { "custom", "type",   "import",    "function", "table",
+	                                 "memory", "global", "export",    "start",    "element",
+	                                 "code",   "data",   "data count" };
 
 /* Order of the non-custom sections (spec 5.5.2): datacount sits between element and code. */
 static int sec_rank(uint8_t id)
@@ -176,7 +176,8 @@ static int read_limits(struct bl_cur *c, struct wasm_limits *l, bool mem)
 		BL_TRY(bl_cur_leb_u32(c, &v));
 		l->max = v;
 		if (l->max < l->min)
-			return fail_at(c, BL_EINVAL, "size minimum must not be greater than maximum");
+			return fail_at(c, BL_EINVAL,
+			               "size minimum must not be greater than maximum");
 	}
 	if (mem && (l->min > WASM_MAX_PAGES || (l->has_max && l->max > WASM_MAX_PAGES)))
 		return fail_at(c, BL_EINVAL, "memory size must be at most 65536 pages (4GiB)");
@@ -211,7 +212,7 @@ static uint8_t global_type_of(const struct wasm_module *m, uint32_t i)
  * global initialisers).
  */
 static int read_cexpr(struct bl_cur *c, struct wasm_module *m, uint8_t want,
-		      uint32_t nglobals_visible, struct wasm_cexpr *e)
+                      uint32_t nglobals_visible, struct wasm_cexpr *e)
 {
 	uint8_t op = 0, t = 0;
 	BL_TRY(bl_cur_u8(c, &op));
@@ -513,7 +514,7 @@ static int sec_export(struct bl_cur *c, struct wasm_module *m)
 		}
 		if (e->index >= lim) {
 			static const char *const unk[] = { "unknown function", "unknown table",
-							   "unknown memory", "unknown global" };
+				                           "unknown memory", "unknown global" };
 			return fail_at(c, BL_EINVAL, unk[e->kind]);
 		}
 		if (e->kind == WASM_EXTERN_FUNC)
@@ -538,8 +539,7 @@ static int sec_start(struct bl_cur *c, struct wasm_module *m)
 	return 0;
 }
 
-static int read_elem_items(struct bl_cur *c, struct wasm_module *m, struct wasm_elem *e,
-			   bool exprs)
+static int read_elem_items(struct bl_cur *c, struct wasm_module *m, struct wasm_elem *e, bool exprs)
 {
 	uint32_t n = 0;
 	BL_TRY(bl_cur_leb_u32(c, &n));
@@ -624,7 +624,8 @@ static int sec_data(struct bl_cur *c, struct wasm_module *m)
 	uint32_t n = 0;
 	BL_TRY(bl_cur_leb_u32(c, &n));
 	if (m->has_datacount && n != m->datacount)
-		return fail_at(c, BL_EINVAL, "data count and data section have inconsistent lengths");
+		return fail_at(c, BL_EINVAL,
+		               "data count and data section have inconsistent lengths");
 	if (n > WASM_MAX_SEGMENTS || n > bl_cur_left(c))
 		return fail_at(c, BL_ERANGE, "too many data segments");
 	m->datas = xcalloc(n, sizeof(*m->datas));
@@ -724,9 +725,10 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 			return bl_err_wrap(rc, "%s section: unexpected end: ", sec_names[id]);
 		if (id != SEC_CUSTOM) {
 			if (sec_rank(id) <= last_rank)
-				return bl_err(BL_EINVAL, "offset 0x%zx: unexpected content after "
-							 "last section (%s section out of order)",
-					      at, sec_names[id]);
+				return bl_err(BL_EINVAL,
+				              "offset 0x%zx: unexpected content after "
+				              "last section (%s section out of order)",
+				              at, sec_names[id]);
 			last_rank = sec_rank(id);
 		}
 		switch (id) {

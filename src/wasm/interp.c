@@ -27,7 +27,7 @@ const uint8_t wasm_ir_labels[WASM_OP_COUNT_] = { WASM_IR_ALL(X_LABELS) };
 const char *const wasm_ir_names[WASM_OP_COUNT_] = { WASM_IR_ALL(X_NAMES) };
 
 static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
-	       const void *const **table);
+               const void *const **table);
 
 void wasm_ir_thread(struct wasm_code *code)
 {
@@ -174,7 +174,7 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #define NEXT(ncells)                                                                               \
 	do {                                                                                       \
 		pc += (ncells) + 1;                                                                \
-		goto *pc->h;                                                                       \
+		goto * pc->h;                                                                      \
 	} while (0)
 #define TRAP(kind)                                                                                 \
 	do {                                                                                       \
@@ -245,15 +245,15 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #define CMP_F32(name, op) BIN(name, D.i32 = a_.f32 op b_.f32)
 #define CMP_F64(name, op) BIN(name, D.i32 = a_.f64 op b_.f64)
 #define BR_CMP(name, op, t)                                                                        \
-	L_##name:                                                                                  \
-	if ((t)SL(1).i32 op(t) SL(2).i32) {                                                        \
+	L_##name : if ((t)SL(1).i32 op(t) SL(2).i32)                                               \
+	{                                                                                          \
 		pc = pc[3].l;                                                                      \
-		goto *pc->h;                                                                       \
+		goto * pc->h;                                                                      \
 	}                                                                                          \
 	NEXT(3);
 
 static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
-	       const void *const **table)
+               const void *const **table)
 {
 #define X_ADDR(name, n, m) &&L_##name,
 	static const void *const handlers[WASM_OP_COUNT_] = { WASM_IR_ALL(X_ADDR) };
@@ -293,17 +293,17 @@ L_UNREACHABLE:
 	TRAP(WASM_TRAP_UNREACHABLE);
 L_BR:
 	pc = pc[1].l;
-	goto *pc->h;
+	goto * pc->h;
 L_BR_IF:
 	if (SL(1).i32) {
 		pc = pc[2].l;
-		goto *pc->h;
+		goto * pc->h;
 	}
 	NEXT(2);
 L_BR_UNLESS:
 	if (!SL(1).i32) {
 		pc = pc[2].l;
-		goto *pc->h;
+		goto * pc->h;
 	}
 	NEXT(2);
 L_BR_TABLE : {
@@ -311,7 +311,7 @@ L_BR_TABLE : {
 	if (i > n)
 		i = n;
 	pc = pc[3 + i].l;
-	goto *pc->h;
+	goto * pc->h;
 }
 L_CHECK:
 	if (BL_NEVER(s->interrupt))
@@ -333,7 +333,7 @@ L_RETURN:
 		inst = cur->inst;
 		RELOAD_MEM();
 	}
-	goto *pc->h;
+	goto * pc->h;
 L_CALL:
 	callee = inst->funcs[OPND(1)];
 	nfp = fp + OPND(2);
@@ -366,7 +366,7 @@ call:
 		if (rc < 0)
 			return rc; /* the trap is recorded */
 		RELOAD_MEM();
-		goto *pc->h;
+		goto * pc->h;
 	}
 	if (BL_NEVER(depth >= max_depth))
 		TRAP(WASM_TRAP_STACK_EXHAUSTED);
@@ -391,7 +391,7 @@ enter : {
 		RELOAD_MEM();
 	}
 	pc = code->cells;
-	goto *pc->h;
+	goto * pc->h;
 }
 L_COPY:
 	SL(1) = SL(2);
@@ -757,8 +757,9 @@ L_ELEM_DROP:
 	BIN(F64_COPYSIGN,
 	    D.i64 = (a_.i64 & 0x7fffffffffffffffull) | (b_.i64 & 0x8000000000000000ull))
 
-	/* ---- fused ---- */
-	L_I32_ADD_I : SL(1).i32 = SL(2).i32 + (uint32_t)OPND(3);
+/* ---- fused ---- */
+L_I32_ADD_I:
+	SL(1).i32 = SL(2).i32 + (uint32_t)OPND(3);
 	NEXT(3);
 L_I32_SUB_I:
 	SL(1).i32 = SL(2).i32 - (uint32_t)OPND(3);
@@ -778,13 +779,13 @@ L_I64_ADD_I:
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {
 		pc = pc[2].l;
-		goto *pc->h;
+		goto * pc->h;
 	}
 	NEXT(2);
 L_BR_IF_I32_NEZ_NOT:
 	if (SL(1).i32 != 0) {
 		pc = pc[2].l;
-		goto *pc->h;
+		goto * pc->h;
 	}
 	NEXT(2);
 	BR_CMP(BR_IF_I32_LT_S, <, int32_t)

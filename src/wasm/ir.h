@@ -57,7 +57,7 @@ union wasm_cell {
  *   fused:    *_I binary ops with an immediate right operand: dst a i;
  *             BR_IF_<cmp> a b L / _I forms a i L: compare and branch.
  */
-#define WASM_IR_CONTROL(X)                                                                          \
+#define WASM_IR_CONTROL(X)                                                                         \
 	X(UNREACHABLE, 0, 0)                                                                       \
 	X(BR, 1, 1)                                                                                \
 	X(BR_IF, 2, 2)                                                                             \
@@ -89,7 +89,7 @@ union wasm_cell {
 	X(TABLE_INIT, 5, 0)                                                                        \
 	X(ELEM_DROP, 1, 0)
 
-#define WASM_IR_MEMOPS(X)                                                                           \
+#define WASM_IR_MEMOPS(X)                                                                          \
 	X(I32_LOAD, 3, 0)                                                                          \
 	X(I64_LOAD, 3, 0)                                                                          \
 	X(F32_LOAD, 3, 0)                                                                          \
@@ -115,7 +115,7 @@ union wasm_cell {
 	X(I64_STORE32, 3, 0)
 
 /* Unary numeric operators: dst a. */
-#define WASM_IR_UNOPS(X)                                                                            \
+#define WASM_IR_UNOPS(X)                                                                           \
 	X(I32_EQZ, 2, 0)                                                                           \
 	X(I64_EQZ, 2, 0)                                                                           \
 	X(I32_CLZ, 2, 0)                                                                           \
@@ -175,7 +175,7 @@ union wasm_cell {
 	X(REF_IS_NULL, 2, 0)
 
 /* Binary numeric operators: dst a b. */
-#define WASM_IR_BINOPS(X)                                                                           \
+#define WASM_IR_BINOPS(X)                                                                          \
 	X(I32_EQ, 3, 0)                                                                            \
 	X(I32_NE, 3, 0)                                                                            \
 	X(I32_LT_S, 3, 0)                                                                          \
@@ -254,7 +254,7 @@ union wasm_cell {
 	X(F64_COPYSIGN, 3, 0)
 
 /* Fused forms the compiler picks for common patterns (see compile.c). */
-#define WASM_IR_FUSED(X)                                                                            \
+#define WASM_IR_FUSED(X)                                                                           \
 	X(I32_ADD_I, 3, 0)                                                                         \
 	X(I32_SUB_I, 3, 0)                                                                         \
 	X(I32_AND_I, 3, 0)                                                                         \
@@ -270,14 +270,14 @@ union wasm_cell {
 	X(BR_IF_I32_EQ, 3, 4)                                                                      \
 	X(BR_IF_I32_NE, 3, 4)
 
-#define WASM_IR_ALL(X)                                                                              \
+#define WASM_IR_ALL(X)                                                                             \
 	WASM_IR_CONTROL(X) WASM_IR_MEMOPS(X) WASM_IR_UNOPS(X) WASM_IR_BINOPS(X) WASM_IR_FUSED(X)
 
 enum wasm_ir_op {
 #define WASM_IR_ENUM(name, n, m) WASM_OP_##name,
 	WASM_IR_ALL(WASM_IR_ENUM)
 #undef WASM_IR_ENUM
-		WASM_OP_COUNT_
+	    WASM_OP_COUNT_
 };
 
 /* Operand cells of op (BR_TABLE: the fixed part only). */

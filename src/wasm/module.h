@@ -240,7 +240,7 @@ BL_MUST_CHECK int wasm_read_blocktype(struct bl_cur *c, int64_t *bt);
 
 /* compile.c: validate one function body and lower it to IR. */
 BL_MUST_CHECK int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index,
-				    struct bl_cur *body, struct wasm_code *out);
+                                    struct bl_cur *body, struct wasm_code *out);
 
 /* runtime.c: canonical type ids. */
 BL_MUST_CHECK int wasm_type_canon(const uint8_t *types, uint32_t np, uint32_t nr, uint32_t *id);
@@ -255,6 +255,6 @@ int64_t wasm_mem_grow(struct wasm_memory *m, uint32_t delta);
 int64_t wasm_table_grow_(struct wasm_table *t, uint32_t delta, void *init);
 int wasm_trap_set(struct wasm_store *s, enum wasm_trap_kind kind, struct wasm_func *f);
 int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instance *caller,
-		   wasm_slot_t *args);
+                   wasm_slot_t *args);
 
 #endif

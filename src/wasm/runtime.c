@@ -95,11 +95,11 @@ int wasm_trap_set(struct wasm_store *s, enum wasm_trap_kind kind, struct wasm_fu
 	t->func_name[0] = 0;
 	if (f && f->inst && f->inst->mod->func_names && f->inst->mod->func_names[f->index])
 		snprintf(t->func_name, sizeof(t->func_name), "%s",
-			 f->inst->mod->func_names[f->index]);
+		         f->inst->mod->func_names[f->index]);
 	if (f)
 		snprintf(t->message, sizeof(t->message), "%s in function %u%s%s%s",
-			 wasm_trap_kind_name(kind), t->func_index, t->func_name[0] ? " (" : "",
-			 t->func_name, t->func_name[0] ? ")" : "");
+		         wasm_trap_kind_name(kind), t->func_index, t->func_name[0] ? " (" : "",
+		         t->func_name, t->func_name[0] ? ")" : "");
 	else
 		snprintf(t->message, sizeof(t->message), "%s", wasm_trap_kind_name(kind));
 	bl_err(WASM_ETRAP, "trap: %s", t->message);
@@ -122,7 +122,7 @@ struct call_ctx {
 static __thread struct call_ctx *tls_ctx;
 static __thread int tls_altstack_done;
 static __thread char tls_altstack[64 * 1024] __attribute__((aligned(16)));
-static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
+static struct sigaction prev_segv, prev_bus;
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -134,24 +134,34 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 		if (a >= base && a < base + WASM_RESERVE)
 			siglongjmp(ctx->jb, 1);
 	}
-	/* Not a guest access: let the default action happen. */
-	signal(sig, SIG_DFL);
+	/* Not a guest access: put back the previous action; the fault repeats into it. */
+	sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
 }
 
-static void install_handlers(void)
+/*
+ * Installed whenever a store is created, so a handler someone installed since
+ * (a test framework, a sanitizer) does not hide guest faults; theirs is kept
+ * and gets every fault that is not a guest access.
+ */
+static void install_handler(int sig, struct sigaction *prev)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	if (sigaction(sig, &sa, &old) == 0 && old.sa_sigaction != fault_handler)
+		*prev = old;
+}
+
+static void install_handlers(void)
+{
+	install_handler(SIGSEGV, &prev_segv);
+	install_handler(SIGBUS, &prev_bus);
 }
 
 static void thread_signal_setup(void)
 {
-	pthread_once(&sig_once, install_handlers);
 	if (!tls_altstack_done) {
 		stack_t ss, old;
 		if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE)) {
@@ -169,7 +179,7 @@ static void thread_signal_setup(void)
 /* ---- memories ---- */
 
 static struct wasm_memory *memory_alloc(struct wasm_store *s, uint32_t min, uint32_t max,
-					bool has_max)
+                                        bool has_max)
 {
 	uint32_t lim = s->cfg.max_memory_pages;
 	if (min > lim) {
@@ -187,8 +197,8 @@ static struct wasm_memory *memory_alloc(struct wasm_store *s, uint32_t min, uint
 	if (!m->base)
 		goto out_free_mem;
 #else
-	void *p = mmap(NULL, WASM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p =
+	    mmap(NULL, WASM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		goto out_free_mem;
 	m->base = p;
@@ -245,7 +255,7 @@ static void memory_free(struct wasm_memory *m)
 /* ---- tables ---- */
 
 static struct wasm_table *table_alloc(struct wasm_store *s, uint8_t elem, uint32_t min,
-				      uint32_t max, bool has_max)
+                                      uint32_t max, bool has_max)
 {
 	uint32_t lim = s->cfg.max_table_elems;
 	if (min > lim) {
@@ -318,6 +328,7 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg)
 		return NULL;
 	}
 	s->sp_top = s->stack;
+	install_handlers();
 	return s;
 }
 
@@ -380,9 +391,9 @@ void wasm_store_set_budget(wasm_store_t *s, uint64_t budget)
 
 /* ---- host objects ---- */
 
-wasm_func_t *wasm_func_new_host(wasm_store_t *s, const enum wasm_valtype *params,
-				uint32_t nparams, const enum wasm_valtype *results,
-				uint32_t nresults, wasm_host_fn fn, void *env)
+wasm_func_t *wasm_func_new_host(wasm_store_t *s, const enum wasm_valtype *params, uint32_t nparams,
+                                const enum wasm_valtype *results, uint32_t nresults,
+                                wasm_host_fn fn, void *env)
 {
 	if (nparams > WASM_MAX_PARAMS || nresults > WASM_MAX_PARAMS || !fn) {
 		bl_err(BL_EINVAL, "host function: bad signature");
@@ -417,14 +428,13 @@ wasm_func_t *wasm_func_new_host(wasm_store_t *s, const enum wasm_valtype *params
 	return f;
 }
 
-wasm_memory_t *wasm_memory_new(wasm_store_t *s, uint32_t min_pages, uint32_t max_pages,
-			       int has_max)
+wasm_memory_t *wasm_memory_new(wasm_store_t *s, uint32_t min_pages, uint32_t max_pages, int has_max)
 {
 	return memory_alloc(s, min_pages, max_pages, has_max);
 }
 
-wasm_table_t *wasm_table_new(wasm_store_t *s, enum wasm_valtype elem, uint32_t min,
-			     uint32_t max, int has_max)
+wasm_table_t *wasm_table_new(wasm_store_t *s, enum wasm_valtype elem, uint32_t min, uint32_t max,
+                             int has_max)
 {
 	return table_alloc(s, (uint8_t)elem, min, max, has_max);
 }
@@ -444,7 +454,7 @@ static struct wasm_global *global_alloc(struct wasm_store *s, uint8_t type, bool
 }
 
 wasm_global_t *wasm_global_new(wasm_store_t *s, enum wasm_valtype type, int mutable_,
-			       wasm_val_t init)
+                               wasm_val_t init)
 {
 	struct wasm_global *g = global_alloc(s, (uint8_t)type, mutable_ != 0);
 	if (g)
@@ -455,7 +465,7 @@ wasm_global_t *wasm_global_new(wasm_store_t *s, enum wasm_valtype type, int muta
 /* ---- host calls ---- */
 
 int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instance *caller,
-		   wasm_slot_t *args)
+                   wasm_slot_t *args)
 {
 	uint32_t np = f->type->nparams, nr = f->type->nresults;
 	uint32_t n = np > nr ? np : nr;
@@ -479,8 +489,7 @@ int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instan
 		char why[128];
 		snprintf(why, sizeof(why), "%s", bl_errmsg());
 		wasm_trap_set(s, WASM_TRAP_HOST, f);
-		snprintf(s->trap.message, sizeof(s->trap.message), "host function failed: %s",
-			 why);
+		snprintf(s->trap.message, sizeof(s->trap.message), "host function failed: %s", why);
 		return bl_err(WASM_ETRAP, "trap: %s", s->trap.message);
 	}
 	return 0;
@@ -489,11 +498,11 @@ int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instan
 /* ---- calls ---- */
 
 int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t nargs,
-	      wasm_val_t *results, uint32_t nresults)
+              wasm_val_t *results, uint32_t nresults)
 {
 	if (nargs != f->type->nparams || nresults != f->type->nresults)
 		return bl_err(BL_EINVAL, "call: expected %u arguments and %u results",
-			      f->type->nparams, f->type->nresults);
+		              f->type->nparams, f->type->nresults);
 	wasm_slot_t *base = s->sp_top;
 	uint32_t need = nargs > nresults ? nargs : nresults;
 	if (base + need + 1 > s->stack + s->cfg.max_stack_slots)
@@ -557,7 +566,7 @@ static int functype_eq(const struct wasm_functype *a, const struct wasm_functype
 }
 
 static int link_import(struct wasm_instance *inst, const struct wasm_import *im,
-		       const struct wasm_extern *e)
+                       const struct wasm_extern *e)
 {
 	const struct wasm_module *m = inst->mod;
 	if (e->kind != im->kind)
@@ -579,7 +588,7 @@ static int link_import(struct wasm_instance *inst, const struct wasm_import *im,
 	case WASM_EXTERN_MEMORY: {
 		struct wasm_memory *mm = e->u.memory;
 		if (!mm || !limits_match(mm->pages, mm->max_pages, mm->max_pages != WASM_MAX_PAGES,
-					 &im->d.mem))
+		                         &im->d.mem))
 			return import_fail(im, "incompatible import type");
 		inst->mem = mm;
 		return 0;
@@ -606,7 +615,7 @@ static uint64_t cexpr_eval(struct wasm_instance *inst, const struct wasm_cexpr *
 }
 
 static int instance_alloc(struct wasm_store *s, const struct wasm_module *m,
-			  struct wasm_instance **out)
+                          struct wasm_instance **out)
 {
 	struct wasm_instance *inst = calloc(1, sizeof(*inst));
 	if (!inst)
@@ -631,7 +640,7 @@ static int instance_alloc(struct wasm_store *s, const struct wasm_module *m,
 }
 
 int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m, wasm_resolver_fn resolve, void *ud,
-		     wasm_instance_t **out)
+                     wasm_instance_t **out)
 {
 	struct wasm_instance *inst = NULL;
 	int rc;
@@ -660,7 +669,7 @@ int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m, wasm_resolver_fn r
 	for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
 		const struct wasm_tabletype *tt = &m->tables[i];
 		inst->tables[i] = table_alloc(s, tt->elem, (uint32_t)tt->lim.min,
-					      (uint32_t)tt->lim.max, tt->lim.has_max);
+		                              (uint32_t)tt->lim.max, tt->lim.has_max);
 		if (!inst->tables[i]) {
 			rc = BL_ENOMEM;
 			goto out_free_inst;
@@ -668,7 +677,7 @@ int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m, wasm_resolver_fn r
 	}
 	if (m->nmems > m->nmem_imports) {
 		inst->mem = memory_alloc(s, (uint32_t)m->mems[0].min, (uint32_t)m->mems[0].max,
-					 m->mems[0].has_max);
+		                         m->mems[0].has_max);
 		if (!inst->mem) {
 			rc = BL_ENOMEM;
 			goto out_free_inst;
@@ -676,8 +685,8 @@ int wasm_instantiate(wasm_store_t *s, const wasm_module_t *m, wasm_resolver_fn r
 	}
 	/* Globals. */
 	for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
-		struct wasm_global *g = global_alloc(s, m->globals[i].type.type,
-						     m->globals[i].type.mut);
+		struct wasm_global *g =
+		    global_alloc(s, m->globals[i].type.type, m->globals[i].type.mut);
 		if (!g) {
 			rc = BL_ENOMEM;
 			goto out_free_inst;
@@ -741,7 +750,7 @@ int wasm_instance_export(wasm_instance_t *inst, const char *name, struct wasm_ex
 }
 
 int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
-			   struct wasm_extern *out)
+                           struct wasm_extern *out)
 {
 	const struct wasm_module *m = inst->mod;
 	for (uint32_t i = 0; i < m->nexports; i++) {
@@ -788,7 +797,7 @@ uint32_t wasm_module_export_count(const wasm_module_t *m)
 }
 
 int wasm_module_import(const wasm_module_t *m, uint32_t i, const char **module, const char **name,
-		       enum wasm_extern_kind *kind)
+                       enum wasm_extern_kind *kind)
 {
 	if (i >= m->nimports)
 		return bl_err(BL_ERANGE, "import %u out of range", i);
@@ -799,7 +808,7 @@ int wasm_module_import(const wasm_module_t *m, uint32_t i, const char **module, 
 }
 
 int wasm_module_export(const wasm_module_t *m, uint32_t i, const char **name,
-		       enum wasm_extern_kind *kind)
+                       enum wasm_extern_kind *kind)
 {
 	if (i >= m->nexports)
 		return bl_err(BL_ERANGE, "export %u out of range", i);
@@ -839,7 +848,7 @@ int wasm_memory_read(const wasm_memory_t *m, uint64_t off, void *dst, size_t n)
 {
 	if (off > m->size || n > m->size - off)
 		return bl_err(BL_ERANGE, "memory read [%llu, +%zu) out of bounds",
-			      (unsigned long long)off, n);
+		              (unsigned long long)off, n);
 	memcpy(dst, m->base + off, n);
 	return 0;
 }
@@ -847,7 +856,7 @@ int wasm_memory_write(wasm_memory_t *m, uint64_t off, const void *src, size_t n)
 {
 	if (off > m->size || n > m->size - off)
 		return bl_err(BL_ERANGE, "memory write [%llu, +%zu) out of bounds",
-			      (unsigned long long)off, n);
+		              (unsigned long long)off, n);
 	memcpy(m->base + off, src, n);
 	return 0;
 }

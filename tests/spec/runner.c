@@ -58,9 +58,9 @@ static int host_print(struct wasm_caller *c, void *env, wasm_val_t *args)
 static void setup_spectest(struct runner *r)
 {
 	static const enum wasm_valtype p_i32[] = { WASM_I32 }, p_i64[] = { WASM_I64 },
-				       p_f32[] = { WASM_F32 }, p_f64[] = { WASM_F64 },
-				       p_i32_f32[] = { WASM_I32, WASM_F32 },
-				       p_f64_f64[] = { WASM_F64, WASM_F64 };
+	                               p_f32[] = { WASM_F32 }, p_f64[] = { WASM_F64 },
+	                               p_i32_f32[] = { WASM_I32, WASM_F32 },
+	                               p_f64_f64[] = { WASM_F64, WASM_F64 };
 	wasm_store_t *s = r->store;
 	r->spectest.print[0] = wasm_func_new_host(s, NULL, 0, NULL, 0, host_print, NULL);
 	r->spectest.print[1] = wasm_func_new_host(s, p_i32, 1, NULL, 0, host_print, NULL);
@@ -85,13 +85,13 @@ static void setup_spectest(struct runner *r)
 }
 
 static int resolve(void *ud, const char *module, const char *name, enum wasm_extern_kind kind,
-		   struct wasm_extern *out)
+                   struct wasm_extern *out)
 {
 	struct runner *r = ud;
 	if (strcmp(module, "spectest") == 0) {
-		static const char *const prints[] = { "print",	   "print_i32",	    "print_i64",
-						      "print_f32", "print_f64",	    "print_i32_f32",
-						      "print_f64_f64" };
+		static const char *const prints[] = { "print",        "print_i32", "print_i64",
+			                              "print_f32",    "print_f64", "print_i32_f32",
+			                              "print_f64_f64" };
 		for (int i = 0; i < 7; i++)
 			if (strcmp(name, prints[i]) == 0) {
 				out->kind = WASM_EXTERN_FUNC;
@@ -244,7 +244,7 @@ static int val_matches(json_t *exp, const wasm_val_t *got)
 		}
 		uint64_t b = got->f64_bits & 0x7fffffffffffffffull;
 		return canon ? b == 0x7ff8000000000000ull
-			     : (b & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
+		             : (b & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
 	}
 	if (parse_val(exp, &want, &tt) < 0)
 		return -1;
@@ -263,8 +263,7 @@ static void fail(struct runner *r, json_t *cmd, const char *fmt, const char *det
 	printf("\n");
 }
 
-static void add_module(struct runner *r, const char *name, wasm_module_t *m,
-		       wasm_instance_t *inst)
+static void add_module(struct runner *r, const char *name, wasm_module_t *m, wasm_instance_t *inst)
 {
 	if (r->nmods < MAX_NAMED) {
 		r->mods[r->nmods].name = name ? strdup(name) : NULL;
@@ -321,7 +320,7 @@ static void cmd_assert_return(struct runner *r, json_t *cmd)
 		if (!ok) {
 			char buf[128];
 			snprintf(buf, sizeof(buf), "result %u: got 0x%llx", i,
-				 (unsigned long long)res[i].i64);
+			         (unsigned long long)res[i].i64);
 			fail(r, cmd, "assert_return: %s", buf);
 			return;
 		}
