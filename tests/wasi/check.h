@@ -31,7 +31,7 @@ static int failures;
 		errno = 0;                                                                         \
 		int r_ = (call) < 0;                                                               \
 		int e_ = errno;                                                                    \
-		CHECK(r_ && e_ == (want), "%s fails with %s (got %s)", what, strerror(want),       \
+		CHECK(r_ &&e_ == (want), "%s fails with %s (got %s)", what, strerror(want),        \
 		      r_ ? strerror(e_) : "success");                                              \
 	} while (0)
 

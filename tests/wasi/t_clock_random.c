@@ -22,7 +22,7 @@ int main(void)
 	CHECK(ns >= 20000000LL, "at least 20 ms passed");
 	CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a) == 0, "process CPU clock");
 	CHECK(getentropy(r1, sizeof(r1)) == 0 && getentropy(r2, sizeof(r2)) == 0 &&
-		      memcmp(r1, r2, sizeof(r1)) != 0,
+	          memcmp(r1, r2, sizeof(r1)) != 0,
 	      "two random draws differ");
 	return failures;
 }

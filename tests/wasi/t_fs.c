@@ -48,10 +48,12 @@ int main(void)
 	CHECK(n == 5 && !memcmp(buf, "world", 5), "read back 'world'");
 	CHECK(pread(fd, buf, 5, 0) == 5 && !memcmp(buf, "hello", 5), "pread at 0");
 	CHECK(pwrite(fd, "HELLO", 5, 0) == 5, "pwrite at 0");
-	CHECK(fstat(fd, &st) == 0 && st.st_size == 11 && S_ISREG(st.st_mode), "fstat: 11-byte file");
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 11 && S_ISREG(st.st_mode),
+	      "fstat: 11-byte file");
 	CHECK(ftruncate(fd, 5) == 0 && fstat(fd, &st) == 0 && st.st_size == 5, "ftruncate to 5");
 	CHECK(close(fd) == 0, "close");
-	CHECK_ERRNO(open("/data/a.txt", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST, "O_EXCL on existing");
+	CHECK_ERRNO(open("/data/a.txt", O_CREAT | O_EXCL | O_WRONLY, 0644), EEXIST,
+	            "O_EXCL on existing");
 	CHECK_ERRNO(open("/data/missing", O_RDONLY), ENOENT, "open missing");
 
 	CHECK(mkdir("/data/d", 0755) == 0, "mkdir /data/d");
@@ -72,9 +74,9 @@ int main(void)
 		close(fd);
 	CHECK(count_entries("/data/d", "c.txt", &found) == 3 && found, "readdir lists 3 entries");
 	{
-		struct timeval tv[2] = {{1000000, 0}, {2000000, 0}};
+		struct timeval tv[2] = { { 1000000, 0 }, { 2000000, 0 } };
 		CHECK(utimes("/data/d/b.txt", tv) == 0 && stat("/data/d/b.txt", &st) == 0 &&
-			      st.st_mtime == 2000000,
+		          st.st_mtime == 2000000,
 		      "utimes sets mtime");
 	}
 	CHECK_ERRNO(rmdir("/data/d"), ENOTEMPTY, "rmdir non-empty");
@@ -82,7 +84,7 @@ int main(void)
 	CHECK_ERRNO(rmdir("/data/d/b.txt"), ENOTDIR, "rmdir a file");
 	CHECK_ERRNO(open("/data/d/b.txt/x", O_RDONLY), ENOTDIR, "a file as a directory");
 	CHECK(unlink("/data/d/s") == 0 && unlink("/data/d/c.txt") == 0 &&
-		      unlink("/data/d/b.txt") == 0,
+	          unlink("/data/d/b.txt") == 0,
 	      "unlink all");
 	CHECK_ERRNO(unlink("/data/d/b.txt"), ENOENT, "unlink missing");
 	CHECK(rmdir("/data/d") == 0, "rmdir empty");

@@ -18,7 +18,8 @@ int main(void)
 	__wasi_fd_t conn;
 	ssize_t n;
 
-	CHECK(!strcmp(getenv("FD_NAMES") ? getenv("FD_NAMES") : "", "stdin:stdout:stderr:LISTEN:PEER"),
+	CHECK(!strcmp(getenv("FD_NAMES") ? getenv("FD_NAMES") : "",
+	              "stdin:stdout:stderr:LISTEN:PEER"),
 	      "FD_NAMES names the sockets");
 	CHECK(write(4, "hello\n", 6) == 6, "send on the connect socket");
 	n = read(4, buf, sizeof(buf));
