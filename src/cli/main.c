@@ -7,6 +7,7 @@
 #include "common/err.h"
 
 static const struct cli_cmd commands[] = {
+	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
 };
 
