@@ -93,6 +93,15 @@ else
 fi
 
 expect clock_random 0 "$bailey" run "$wasmdir/t_clock_random.wasm"
+node_same clock_random "$wasmdir/t_clock_random.wasm" "$work"
+
+# standard streams: poll on stdin, a pipe in, upper case out, a line on stderr
+expect stdio 0 sh -c "printf 'piped text' | '$bailey' run '$wasmdir/t_stdio.wasm'"
+if [ "$(cat "$work/out")" = "PIPED TEXT" ] && grep -q '^read 10 bytes$' "$work/err"; then
+	ok "stdio: stdin to stdout and stderr"
+else
+	bad "stdio: got '$(cat "$work/out")' / '$(cat "$work/err")'"
+fi
 
 if python3 "$here/net_driver.py" "$bailey" "$wasmdir/t_net.wasm" >"$work/out" 2>&1; then
 	ok "net: listen and connect sockets from Enarx.toml"
