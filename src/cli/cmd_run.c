@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "common/file.h"
 #include "exec/handoff.h"
 #include "exec/wasmcfg.h"
 #include "keep/keep.h"
@@ -37,38 +38,6 @@ static void run_usage(FILE *f)
 	        "Exit status: the workload's; 134 after a trap (\"trap: <kind> in <function>\"\n"
 	        "on stderr); 2 for bad input (not Wasm, invalid module, bad config, missing\n"
 	        "file).\n");
-}
-
-static int slurp(const char *path, size_t limit, struct bl_buf *out)
-{
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	struct stat st;
-
-	if (fd < 0)
-		return bl_err(BL_EIO, "%s", strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return bl_err(BL_EINVAL, "is a directory");
-	}
-	out->limit = limit;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = bl_err(BL_EIO, "%s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		rc = bl_buf_append(out, chunk, (size_t)n);
-		if (rc < 0)
-			break;
-	}
-	close(fd);
-	return rc;
 }
 
 static int check_dir(const char *spec)
@@ -138,7 +107,7 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return CLI_USAGE;
 	}
-	if (slurp(argv[optind], MODULE_MAX_BYTES, &module) < 0) {
+	if (bl_file_read(argv[optind], MODULE_MAX_BYTES, &module) < 0) {
 		cli_errorf("run: %s", argv[optind]);
 		goto out;
 	}
@@ -150,7 +119,7 @@ int cmd_run(int argc, char **argv)
 	if (cfgpath) {
 		struct exec_config cfg;
 
-		if (slurp(cfgpath, CONFIG_MAX_BYTES, &config) < 0) {
+		if (bl_file_read(cfgpath, CONFIG_MAX_BYTES, &config) < 0) {
 			cli_errorf("run: %s", cfgpath);
 			goto out;
 		}
