@@ -12,7 +12,13 @@
  *
  * Every value remembers the line and column where it was defined, so that
  * programs reading configuration can name the place of a bad value or an
- * unknown key.
+ * unknown key. Columns count characters (UTF-8 sequences), from 1.
+ *
+ * Limits and choices: values nested more than 128 levels below the root
+ * (tables, arrays, dotted-key parts together) are refused, so recursion is
+ * bounded; a bare value (number, datetime) is at most 128 bytes. Newlines
+ * inside multi-line strings come back as "\n" whatever the file used.
+ * Fractional seconds are kept with at least three digits ("07:32:00.600").
  *
  * Ownership: the tree belongs to the root; bl_toml_free(root) frees it all.
  * Pointers returned by the accessors live as long as the root.
