@@ -1468,3 +1468,16 @@ int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, 
 	}
 	return 0;
 }
+
+int bl_toml_expect_type(const struct bl_toml *v, enum bl_toml_type t, const char *what)
+{
+	if (!v)
+		return bl_err(BL_ENOENT, "%s is missing", what);
+	if (v->type != t)
+		return bl_err(BL_EINVAL, "line %u, column %u: %s must be %s %s, not %s %s", v->line,
+		              v->col, what, t == BL_TOML_INTEGER || t == BL_TOML_ARRAY ? "an" : "a",
+		              bl_toml_type_name(t),
+		              v->type == BL_TOML_INTEGER || v->type == BL_TOML_ARRAY ? "an" : "a",
+		              bl_toml_type_name(v->type));
+	return 0;
+}

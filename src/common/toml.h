@@ -71,6 +71,13 @@ const char *bl_toml_table_keyn(const struct bl_toml *v, size_t i, size_t *len);
  * entry"): "line 7, column 1: unknown key 'prto' in [[files]] entry".
  * BL_EINVAL also when `table` is not a table.
  */
+/*
+ * For configuration readers: 0 when v is a value of type t. Otherwise
+ * BL_ENOENT "<what> is missing" when v is NULL (an absent key), or BL_EINVAL
+ * "line 3, column 8: <what> must be a string, not an integer".
+ */
+BL_MUST_CHECK int bl_toml_expect_type(const struct bl_toml *v, enum bl_toml_type t,
+                                      const char *what);
 BL_MUST_CHECK int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed,
                                      const char *what);
 

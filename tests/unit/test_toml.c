@@ -345,6 +345,23 @@ static void test_check_keys(void **state)
 	                 BL_EINVAL);
 	assert_string_equal(bl_errmsg(), "line 5, column 3: unknown key 'prto' in [[files]] entry");
 	assert_int_equal(bl_toml_check_keys(files, allowed, "files"), BL_EINVAL);
+	assert_string_equal(bl_errmsg(), "files: not a table");
+
+	/* bl_toml_expect_type names the place of a value of the wrong type. */
+	assert_int_equal(bl_toml_expect_type(files, BL_TOML_ARRAY, "files"), 0);
+	assert_int_equal(bl_toml_expect_type(bl_toml_get(bl_toml_array_at(files, 1), "prto"),
+	                                     BL_TOML_STRING, "prot"),
+	                 0);
+	assert_int_equal(bl_toml_expect_type(files, BL_TOML_TABLE, "files"), BL_EINVAL);
+	assert_string_equal(bl_errmsg(), "line 1, column 1: files must be a table, not an array");
+	assert_int_equal(bl_toml_expect_type(bl_toml_get(bl_toml_array_at(files, 1), "prto"),
+	                                     BL_TOML_INTEGER, "files[1].prto"),
+	                 BL_EINVAL);
+	assert_string_equal(bl_errmsg(),
+	                    "line 5, column 10: files[1].prto must be an integer, not a string");
+	assert_int_equal(bl_toml_expect_type(bl_toml_get(t, "absent"), BL_TOML_STRING, "steward"),
+	                 BL_ENOENT);
+	assert_string_equal(bl_errmsg(), "steward is missing");
 	bl_toml_free(t);
 }
 
