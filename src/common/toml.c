@@ -324,6 +324,8 @@ static const char *what_next(const struct parser *p, char buf[16])
 
 	if (c < 0)
 		return "end of input";
+	if (c == '\r' && pk_at(p, 1) != '\n')
+		return "a carriage return without a line feed";
 	if (c == '\n' || c == '\r')
 		return "end of line";
 	if (c >= 0x20 && c < 0x7f)
@@ -736,8 +738,6 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 		if (tok[1] == '0' && (tok[2] == 'x' || tok[2] == 'o' || tok[2] == 'b'))
 			return perr_at(p, at, "integer '%s': a base prefix takes no sign", tok);
 	}
-	if (base == 10 && tok[i] == '0' && tok[i + 1] != '\0')
-		return perr_at(p, at, "leading zero in integer '%s'", tok);
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (size_t j = i, n = 0;; j++, n++) {
 		int c = tok[j], d = hexval(c);
@@ -757,6 +757,8 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 			return perr_at(p, at, "integer '%s' is out of the 64-bit range", tok);
 		mag = mag * (uint64_t)base + (uint64_t)d;
 	}
+	if (base == 10 && tok[i] == '0' && tok[i + 1] != '\0')
+		return perr_at(p, at, "leading zero in integer '%s'", tok);
 	v = node_new(BL_TOML_INTEGER, at);
 	if (!v)
 		return BL_ENOMEM;
@@ -998,6 +1000,8 @@ BL_MUST_CHECK static int parse_token(struct parser *p, struct bl_toml **out)
 		*out = v;
 		return 0;
 	}
+	if ((tok[0] >= 'a' && tok[0] <= 'z') || (tok[0] >= 'A' && tok[0] <= 'Z'))
+		return perr_at(p, at, "invalid value '%s' (strings need quotes)", tok);
 	if ((n >= 5 && fixed_digits(tok, 4) >= 0 && tok[4] == '-') ||
 	    (n >= 3 && fixed_digits(tok, 2) >= 0 && tok[2] == ':'))
 		return parse_datetime(p, at, tok, out);

@@ -195,7 +195,9 @@ static void test_floats(void **state)
 	refused("f = .5\n", "line 1, column 5: invalid number");
 	refused("f = 1e\n", "line 1, column 5: invalid number");
 	refused("f = 1e999\n", "line 1, column 5: float '1e999' is out of range");
-	refused("f = infinity\n", "line 1, column 5: invalid integer");
+	refused("f = infinity\n",
+	        "line 1, column 5: invalid value 'infinity' (strings need quotes)");
+	refused("b = True\n", "line 1, column 5: invalid value 'True'");
 }
 
 static void test_datetimes(void **state)
