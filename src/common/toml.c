@@ -77,10 +77,19 @@ struct keypart {
 	struct pos at;
 };
 
+/* A dotted key: parts in `small` until there are more, then on the heap. */
 struct keypath {
-	struct keypart part[TOML_MAX_DEPTH];
-	size_t n;
+	struct keypart *part;
+	size_t n, cap;
+	struct keypart small[4];
 };
+
+static void keypath_init(struct keypath *kp)
+{
+	kp->part = kp->small;
+	kp->n = 0;
+	kp->cap = sizeof(kp->small) / sizeof(kp->small[0]);
+}
 
 struct parser {
 	struct bl_cur cur;
@@ -659,19 +668,31 @@ static void keypath_free(struct keypath *kp)
 {
 	for (size_t i = 0; i < kp->n; i++)
 		free(kp->part[i].s);
-	kp->n = 0;
+	if (kp->part != kp->small)
+		free(kp->part);
+	keypath_init(kp);
 }
 
 /* key = simple-key *( ws '.' ws simple-key ); leaves trailing whitespace eaten. */
 BL_MUST_CHECK static int parse_key(struct parser *p, struct keypath *kp)
 {
-	kp->n = 0;
 	for (;;) {
 		struct keypart *k;
 		int c = pk(p);
 
 		if (kp->n == TOML_MAX_DEPTH)
 			return perr(p, "key has more than %d parts", TOML_MAX_DEPTH);
+		if (kp->n == kp->cap) {
+			size_t cap = kp->cap * 2;
+			struct keypart *n = malloc(cap * sizeof(*n));
+			if (!n)
+				return bl_err(BL_ENOMEM, "out of memory");
+			memcpy(n, kp->part, kp->n * sizeof(*n));
+			if (kp->part != kp->small)
+				free(kp->part);
+			kp->part = n;
+			kp->cap = cap;
+		}
 		k = &kp->part[kp->n];
 		k->at = here(p);
 		bl_buf_reset(&p->sbuf);
@@ -1129,13 +1150,12 @@ static const char *kind_of(const struct bl_toml *v)
  */
 BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigned depth)
 {
-	struct keypath *kp = calloc(1, sizeof(*kp));
+	struct keypath key, *kp = &key;
 	struct bl_toml *t = table, *val = NULL;
 	struct keypart *last;
 	int rc = 0;
 
-	if (!kp)
-		return bl_err(BL_ENOMEM, "out of memory");
+	keypath_init(kp);
 	BL_TRY_GOTO(rc, parse_key(p, kp), out_free_key);
 	if (pk(p) != '=') {
 		rc = unexpected(p, "'=' after a key");
@@ -1187,7 +1207,6 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 		node_free(val);
 out_free_key:
 	keypath_free(kp);
-	free(kp);
 	return rc;
 }
 
@@ -1278,11 +1297,10 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
 BL_MUST_CHECK static int header(struct parser *p)
 {
 	struct pos at = here(p);
-	struct keypath *kp = calloc(1, sizeof(*kp));
+	struct keypath key, *kp = &key;
 	int aot = 0, rc;
 
-	if (!kp)
-		return bl_err(BL_ENOMEM, "out of memory");
+	keypath_init(kp);
 	adv(p);
 	if (pk(p) == '[') {
 		aot = 1;
@@ -1300,7 +1318,6 @@ BL_MUST_CHECK static int header(struct parser *p)
 	rc = header_walk(p, kp, aot, at);
 out_free_key:
 	keypath_free(kp);
-	free(kp);
 	return rc;
 }
 
@@ -1373,12 +1390,12 @@ const char *bl_toml_type_name(enum bl_toml_type t)
 
 unsigned bl_toml_line(const struct bl_toml *v)
 {
-	return v->line;
+	return v ? v->line : 0;
 }
 
 unsigned bl_toml_column(const struct bl_toml *v)
 {
-	return v->col;
+	return v ? v->col : 0;
 }
 
 size_t bl_toml_table_len(const struct bl_toml *v)

@@ -85,6 +85,10 @@ static void test_accessors(void **state)
 	                    "stdout");
 
 	assert_null(bl_toml_get(t, "absent"));
+	assert_int_equal(bl_toml_line(NULL), 0);
+	assert_int_equal(bl_toml_column(NULL), 0);
+	assert_null(bl_toml_str(bl_toml_get(t, "n"), NULL)); /* an integer has no text */
+	assert_true(bl_toml_int(bl_toml_get(t, "title")) == 0);
 	assert_null(bl_toml_get(v, "x")); /* not a table */
 	assert_int_equal(bl_toml_table_len(v), 0);
 	assert_int_equal(bl_toml_array_len(t), 0);
