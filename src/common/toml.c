@@ -1169,7 +1169,14 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 		struct bl_toml *nt;
 
 		if (kv) {
-			if (kv->val->type != BL_TOML_TABLE || !(kv->val->flags & TF_DOTTED) ||
+			/*
+			 * A dotted key may go on in a table that dotted keys made, or
+			 * in one a header path only implied (toml-lang/toml#771: the
+			 * order of table blocks does not matter); that defines it, so
+			 * no header may define it again.
+			 */
+			if (kv->val->type != BL_TOML_TABLE ||
+			    !(kv->val->flags & (TF_DOTTED | TF_IMPLICIT)) ||
 			    (kv->val->flags & TF_FROZEN)) {
 				rc =
 				    perr_at(p, k->at, "key '%s' is already defined as %s (line %u)",
@@ -1177,6 +1184,7 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 				goto out_free_key;
 			}
 			t = kv->val;
+			t->flags = TF_DOTTED;
 			continue;
 		}
 		nt = node_new(BL_TOML_TABLE, k->at);

@@ -151,7 +151,20 @@ static void test_errors_name_line_and_column(void **state)
 	refused("a = {b = 1}\na.c = 2\n", "line 2, column 1: key 'a' is already defined as an "
 	                                  "inline table");
 	refused("[a]\nb.c = 1\n[a.b]\n", "line 3, column 4: 'b' is already defined as a table");
-	refused("[a.b.c]\n[a]\nb.d = 1\n", "line 3, column 1: key 'b' is already defined");
+	refused("[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n", "line 4, column 3: key 'c' is already defined");
+	/* toml-lang/toml#771: dotted keys may define a table a header only implied… */
+	{
+		struct bl_toml *t = parse("[fruit.apple.texture]\nsmooth = true\n"
+		                          "[fruit]\napple.color = \"red\"\n");
+		struct bl_toml *apple = bl_toml_get(bl_toml_get(t, "fruit"), "apple");
+		assert_non_null(t);
+		assert_string_equal(bl_toml_table_key(apple, 0), "texture");
+		assert_string_equal(bl_toml_str(bl_toml_get(apple, "color"), NULL), "red");
+		bl_toml_free(t);
+	}
+	/* …and then no header may define it again. */
+	refused("[a.b.c]\n[a]\nb.d = 1\n[a.b]\n", "line 4, column 4: 'b' is already defined as a "
+	                                          "table (line 1)");
 	refused("a = [1]\n[[a]]\n", "line 2, column 3: 'a' is already defined as an array");
 	refused("[[a]]\n[a]\n", "line 2, column 2: 'a' is already defined as an array of tables");
 	refused("a = 1\n[a.b]\n", "line 2, column 2: key 'a' is already defined as a value");
