@@ -28,7 +28,6 @@ struct ctl {
 	uint32_t height; /* operand height at entry (params excluded) */
 	uint32_t nparams, nresults;
 	const uint8_t *params, *results;
-	uint8_t single; /* storage for a one-value block type */
 	uint32_t label; /* loop: code index of the head */
 	uint32_t patch; /* chain of label cells to patch with the end */
 	uint32_t else_patch; /* if: the BR_UNLESS label cell */
@@ -251,6 +250,11 @@ static void set_unreachable(struct comp *k)
 	k->last_dst = NO_PATCH;
 }
 
+static const uint8_t valtype_bytes[256] = {
+	[WASM_I32] = WASM_I32,		 [WASM_I64] = WASM_I64,		  [WASM_F32] = WASM_F32,
+	[WASM_F64] = WASM_F64,		 [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
+};
+
 /* Resolve a block type into params/results. */
 static int block_sig(struct comp *k, int64_t bt, struct ctl *tmp)
 {
@@ -259,10 +263,10 @@ static int block_sig(struct comp *k, int64_t bt, struct ctl *tmp)
 		return 0;
 	}
 	if (bt < 0) {
-		tmp->single = (uint8_t)-bt;
+		/* One result: point into a static table so the pointer outlives the frame. */
 		tmp->nparams = 0;
 		tmp->nresults = 1;
-		tmp->results = &tmp->single;
+		tmp->results = &valtype_bytes[(uint8_t)-bt];
 		return 0;
 	}
 	if ((uint64_t)bt >= k->m->ntypes)
@@ -521,10 +525,6 @@ static int op_block(struct comp *k, uint8_t kind)
 	bool was_dead = dead(k);
 	BL_TRY(push_ctl(k, kind, sig.nparams, sig.params, sig.nresults, sig.results));
 	struct ctl *c = &k->ctls[k->nctl - 1];
-	if (sig.nresults == 1 && sig.results == &sig.single) {
-		c->single = sig.single;
-		c->results = &c->single;
-	}
 	if (kind == CTL_IF && !was_dead)
 		c->else_patch = else_cell;
 	if (kind == CTL_LOOP) {
@@ -586,21 +586,21 @@ static int op_end(struct comp *k, bool *done)
 	BL_TRY(check_block_end(k, c));
 	if (c->kind == CTL_IF) {
 		/* No else: the implicit else passes the params through as results. */
-		if (c->nparams != c->nresults || memcmp(c->params, c->results, c->nparams) != 0)
+		if (c->nparams != c->nresults ||
+		    (c->nparams && memcmp(c->params, c->results, c->nparams) != 0))
 			return fail(k, "type mismatch");
 	}
 	uint32_t else_patch = c->else_patch;
 	uint32_t patch = c->patch;
 	uint32_t nres = c->nresults;
 	const uint8_t *res = c->results;
-	uint8_t single = c->single;
 	k->nctl--;
 	place_label(k);
 	if (else_patch != NO_PATCH)
 		k->code[else_patch].u = k->n;
 	patch_chain(k, patch, k->n);
 	for (uint32_t i = 0; i < nres; i++)
-		BL_TRY(push(k, res == &c->single ? single : res[i]));
+		BL_TRY(push(k, res[i]));
 	return 0;
 }
 
