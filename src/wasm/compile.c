@@ -251,8 +251,8 @@ static void set_unreachable(struct comp *k)
 }
 
 static const uint8_t valtype_bytes[256] = {
-	[WASM_I32] = WASM_I32,		 [WASM_I64] = WASM_I64,		  [WASM_F32] = WASM_F32,
-	[WASM_F64] = WASM_F64,		 [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
+	[WASM_I32] = WASM_I32, [WASM_I64] = WASM_I64,         [WASM_F32] = WASM_F32,
+	[WASM_F64] = WASM_F64, [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
 };
 
 /* Resolve a block type into params/results. */
