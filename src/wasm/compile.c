@@ -28,7 +28,6 @@ struct ctl {
 	uint32_t height; /* operand height at entry (params excluded) */
 	uint32_t nparams, nresults;
 	const uint8_t *params, *results;
-	uint8_t single; /* storage for a one-value block type */
 	uint32_t label; /* loop: code index of the head */
 	uint32_t patch; /* chain of label cells to patch with the end */
 	uint32_t else_patch; /* if: the BR_UNLESS label cell */
@@ -36,7 +35,9 @@ struct ctl {
 
 struct entry {
 	uint8_t type;
+	bool is_const; /* a pending i32/i64 constant, not yet in its slot */
 	uint32_t slot; /* nlocals + height, or a local's slot while pending */
+	uint64_t cval; /* the constant when is_const */
 };
 
 struct comp {
@@ -149,6 +150,7 @@ static int push(struct comp *k, uint8_t t)
 		k->cap_h = cap;
 	}
 	k->stk[k->h].type = t;
+	k->stk[k->h].is_const = false;
 	k->stk[k->h].slot = own_slot(k, k->h);
 	k->h++;
 	if (k->h > k->max_h)
@@ -173,6 +175,8 @@ static int pop(struct comp *k, uint8_t want, uint8_t *got, uint32_t *slot)
 	struct entry e = k->stk[--k->h];
 	if (want != T_UNKNOWN && e.type != T_UNKNOWN && e.type != want)
 		return fail(k, "type mismatch");
+	if (e.is_const) /* the consumer needs it in a slot */
+		BL_TRY(EMIT(k, WASM_OP_CONST, e.slot, e.cval));
 	if (got)
 		*got = e.type == T_UNKNOWN ? want : e.type;
 	if (slot)
@@ -184,6 +188,10 @@ static int materialize_at(struct comp *k, uint32_t i)
 {
 	struct entry *e = &k->stk[i];
 	uint32_t own = own_slot(k, i);
+	if (e->is_const) {
+		e->is_const = false;
+		return EMIT(k, WASM_OP_CONST, own, e->cval);
+	}
 	if (e->slot == own)
 		return 0;
 	uint32_t from = e->slot;
@@ -251,6 +259,11 @@ static void set_unreachable(struct comp *k)
 	k->last_dst = NO_PATCH;
 }
 
+static const uint8_t valtype_bytes[256] = {
+	[WASM_I32] = WASM_I32, [WASM_I64] = WASM_I64,         [WASM_F32] = WASM_F32,
+	[WASM_F64] = WASM_F64, [WASM_FUNCREF] = WASM_FUNCREF, [WASM_EXTERNREF] = WASM_EXTERNREF,
+};
+
 /* Resolve a block type into params/results. */
 static int block_sig(struct comp *k, int64_t bt, struct ctl *tmp)
 {
@@ -259,10 +272,10 @@ static int block_sig(struct comp *k, int64_t bt, struct ctl *tmp)
 		return 0;
 	}
 	if (bt < 0) {
-		tmp->single = (uint8_t)-bt;
+		/* One result: point into a static table so the pointer outlives the frame. */
 		tmp->nparams = 0;
 		tmp->nresults = 1;
-		tmp->results = &tmp->single;
+		tmp->results = &valtype_bytes[(uint8_t)-bt];
 		return 0;
 	}
 	if ((uint64_t)bt >= k->m->ntypes)
@@ -331,9 +344,11 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 	uint32_t n = label_arity(target);
 	uint32_t dst = label_base(k, target);
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t src = k->stk[k->h - n + i].slot;
-		if (src != dst + i)
-			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, src));
+		const struct entry *e = &k->stk[k->h - n + i];
+		if (e->is_const)
+			BL_TRY(EMIT(k, WASM_OP_CONST, dst + i, e->cval));
+		else if (e->slot != dst + i)
+			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, e->slot));
 	}
 	return 0;
 }
@@ -383,9 +398,60 @@ static bool branch_needs_copies(struct comp *k, const struct ctl *t)
 	uint32_t n = label_arity(t);
 	uint32_t dst = label_base(k, t);
 	for (uint32_t i = 0; i < n; i++)
-		if (k->stk[k->h - n + i].slot != dst + i)
+		if (k->stk[k->h - n + i].is_const || k->stk[k->h - n + i].slot != dst + i)
 			return true;
 	return false;
+}
+
+/* The branch form of an i32 comparison: when it is true, or (negate) false. */
+static enum wasm_ir_op branch_form(enum wasm_ir_op op, bool negate)
+{
+	switch (op) {
+	case WASM_OP_I32_EQZ: return negate ? WASM_OP_BR_IF_I32_NEZ : WASM_OP_BR_IF_I32_EQZ;
+#define BF(c, n)                                                                                   \
+	case WASM_OP_I32_##c: return negate ? WASM_OP_BR_IF_I32_##n : WASM_OP_BR_IF_I32_##c;       \
+	case WASM_OP_I32_##c##_I:                                                                  \
+		return negate ? WASM_OP_BR_IF_I32_##n##_I : WASM_OP_BR_IF_I32_##c##_I;
+		BF(EQ, NE)
+		BF(NE, EQ)
+		BF(LT_S, GE_S)
+		BF(LT_U, GE_U)
+		BF(GT_S, LE_S)
+		BF(GT_U, LE_U)
+		BF(LE_S, GT_S)
+		BF(LE_U, GT_U)
+		BF(GE_S, LT_S)
+		BF(GE_U, LT_U)
+#undef BF
+	default: return WASM_OP_COUNT_;
+	}
+}
+
+/*
+ * If the last instruction emitted is an i32 comparison whose result is `cond`
+ * (and nothing was emitted since), rewrite it in place into a
+ * compare-and-branch; the label cell is then the last cell. Sets *fused.
+ */
+static int fuse_branch(struct comp *k, uint32_t cond, bool negate, bool *fused)
+{
+	*fused = false;
+	uint32_t at = k->last_op;
+	if (dead(k) || at == NO_PATCH || k->last_dst != at + 1 || k->code[at + 1].u != cond)
+		return 0;
+	enum wasm_ir_op f = branch_form((enum wasm_ir_op)k->code[at].u, negate);
+	if (f == WASM_OP_COUNT_)
+		return 0;
+	uint32_t nops = wasm_ir_ncells[k->code[at].u]; /* dst + operands */
+	k->code[at].u = f;
+	for (uint32_t i = 1; i < nops; i++)
+		k->code[at + i].u = k->code[at + i + 1].u;
+	k->n = at + nops;
+	BL_TRY(grow_code(k, 1));
+	k->code[k->n++].u = 0;
+	k->last_dst = NO_PATCH;
+	k->last_op = NO_PATCH;
+	*fused = true;
+	return 0;
 }
 
 static int op_br_if(struct comp *k)
@@ -393,47 +459,17 @@ static int op_br_if(struct comp *k)
 	struct ctl *t;
 	uint32_t cond = 0;
 	BL_TRY(get_depth(k, &t));
-	/* A compare whose result is the condition fuses with the branch. */
-	uint32_t lastop = k->last_op, lastdst = k->last_dst;
 	BL_TRY(pop(k, WASM_I32, NULL, &cond));
 	BL_TRY(check_label_values(k, t));
 	if (dead(k))
 		return retype_top(k, t);
 	/* Keep the values; types of the label replace the stack's (spec). */
 	if (!branch_needs_copies(k, t)) {
-		if (lastdst != NO_PATCH && lastop != NO_PATCH && lastdst == lastop + 1 &&
-		    k->code[lastdst].u == cond) {
-			enum wasm_ir_op o = (enum wasm_ir_op)k->code[lastop].u;
-			enum wasm_ir_op f = WASM_OP_COUNT_;
-			switch (o) {
-			case WASM_OP_I32_LT_S: f = WASM_OP_BR_IF_I32_LT_S; break;
-			case WASM_OP_I32_LT_U: f = WASM_OP_BR_IF_I32_LT_U; break;
-			case WASM_OP_I32_GE_S: f = WASM_OP_BR_IF_I32_GE_S; break;
-			case WASM_OP_I32_GE_U: f = WASM_OP_BR_IF_I32_GE_U; break;
-			case WASM_OP_I32_EQ: f = WASM_OP_BR_IF_I32_EQ; break;
-			case WASM_OP_I32_NE: f = WASM_OP_BR_IF_I32_NE; break;
-			case WASM_OP_I32_EQZ: f = WASM_OP_BR_IF_I32_EQZ; break;
-			default: break;
-			}
-			if (f != WASM_OP_COUNT_) {
-				/* Rewrite in place: op dst a [b] -> fop a [b] L */
-				uint32_t base = lastop;
-				k->code[base].u = f;
-				if (f == WASM_OP_BR_IF_I32_EQZ) {
-					k->code[base + 1].u = k->code[base + 2].u;
-					k->n = base + 2;
-				} else {
-					k->code[base + 1].u = k->code[base + 2].u;
-					k->code[base + 2].u = k->code[base + 3].u;
-					k->n = base + 3;
-				}
-				BL_TRY(grow_code(k, 1));
-				k->n++;
-				link_label(k, t, k->n - 1);
-				k->last_dst = NO_PATCH;
-				k->last_op = NO_PATCH;
-				return 0;
-			}
+		bool fused;
+		BL_TRY(fuse_branch(k, cond, false, &fused));
+		if (fused) {
+			link_label(k, t, k->n - 1);
+			return 0;
 		}
 		BL_TRY(EMIT(k, WASM_OP_BR_IF, cond, 0));
 		link_label(k, t, k->n - 1);
@@ -509,22 +545,24 @@ static int op_block(struct comp *k, uint8_t kind)
 	if (kind == CTL_IF)
 		BL_TRY(pop(k, WASM_I32, NULL, &cond));
 	/* Values enter a block in their own slots; then check and retype the params. */
+	uint32_t before = k->last_op;
 	BL_TRY(materialize_all(k));
 	for (uint32_t i = sig.nparams; i-- > 0;)
 		BL_TRY(pop(k, sig.params[i], NULL, NULL));
 	for (uint32_t i = 0; i < sig.nparams; i++)
 		BL_TRY(push(k, sig.params[i]));
 	if (kind == CTL_IF && !dead(k)) {
-		BL_TRY(EMIT(k, WASM_OP_BR_UNLESS, cond, 0));
+		bool fused = false;
+		/* Fuse "compare; if" only when materialising emitted nothing after the compare. */
+		if (k->last_op == before)
+			BL_TRY(fuse_branch(k, cond, true, &fused));
+		if (!fused)
+			BL_TRY(EMIT(k, WASM_OP_BR_UNLESS, cond, 0));
 	}
 	uint32_t else_cell = k->n - 1;
 	bool was_dead = dead(k);
 	BL_TRY(push_ctl(k, kind, sig.nparams, sig.params, sig.nresults, sig.results));
 	struct ctl *c = &k->ctls[k->nctl - 1];
-	if (sig.nresults == 1 && sig.results == &sig.single) {
-		c->single = sig.single;
-		c->results = &c->single;
-	}
 	if (kind == CTL_IF && !was_dead)
 		c->else_patch = else_cell;
 	if (kind == CTL_LOOP) {
@@ -586,21 +624,21 @@ static int op_end(struct comp *k, bool *done)
 	BL_TRY(check_block_end(k, c));
 	if (c->kind == CTL_IF) {
 		/* No else: the implicit else passes the params through as results. */
-		if (c->nparams != c->nresults || memcmp(c->params, c->results, c->nparams) != 0)
+		if (c->nparams != c->nresults ||
+		    (c->nparams && memcmp(c->params, c->results, c->nparams) != 0))
 			return fail(k, "type mismatch");
 	}
 	uint32_t else_patch = c->else_patch;
 	uint32_t patch = c->patch;
 	uint32_t nres = c->nresults;
 	const uint8_t *res = c->results;
-	uint8_t single = c->single;
 	k->nctl--;
 	place_label(k);
 	if (else_patch != NO_PATCH)
 		k->code[else_patch].u = k->n;
 	patch_chain(k, patch, k->n);
 	for (uint32_t i = 0; i < nres; i++)
-		BL_TRY(push(k, res == &c->single ? single : res[i]));
+		BL_TRY(push(k, res[i]));
 	return 0;
 }
 
@@ -694,9 +732,78 @@ static const struct numop satops[8] = {
 	NOP_(I64_TRUNC_SAT_F64_S, F64, 0, I64), NOP_(I64_TRUNC_SAT_F64_U, F64, 0, I64),
 };
 
+static enum wasm_ir_op imm_form(enum wasm_ir_op op)
+{
+	switch (op) {
+#define IMMF(b)                                                                                    \
+	case WASM_OP_##b: return WASM_OP_##b##_I;
+		WASM_IR_IMM_BASES(IMMF)
+#undef IMMF
+	default: return WASM_OP_COUNT_;
+	}
+}
+
+static bool commutes(enum wasm_ir_op op)
+{
+	switch (op) {
+	case WASM_OP_I32_ADD:
+	case WASM_OP_I32_MUL:
+	case WASM_OP_I32_AND:
+	case WASM_OP_I32_OR:
+	case WASM_OP_I32_XOR:
+	case WASM_OP_I32_EQ:
+	case WASM_OP_I32_NE:
+	case WASM_OP_I64_ADD:
+	case WASM_OP_I64_MUL:
+	case WASM_OP_I64_AND:
+	case WASM_OP_I64_OR:
+	case WASM_OP_I64_XOR: return true;
+	default: return false;
+	}
+}
+
+/* Binary operator with a pending constant operand: emit its *_I form. Sets *done. */
+static int op_numeric_imm(struct comp *k, const struct numop *o, bool *done)
+{
+	*done = false;
+	enum wasm_ir_op f = imm_form((enum wasm_ir_op)o->ir);
+	struct ctl *c = &k->ctls[k->nctl - 1];
+	if (f == WASM_OP_COUNT_ || dead(k) || k->h < c->height + 2)
+		return 0;
+	struct entry *eb = &k->stk[k->h - 1], *ea = &k->stk[k->h - 2];
+	if (ea->type != o->a || eb->type != o->b)
+		return 0; /* let pop() report the mismatch */
+	struct entry cst, var;
+	if (eb->is_const) {
+		cst = *eb;
+		var = *ea;
+	} else if (ea->is_const && commutes((enum wasm_ir_op)o->ir)) {
+		cst = *ea;
+		var = *eb;
+	} else {
+		return 0;
+	}
+	k->h -= 2;
+	if (var.is_const) { /* both constant: materialise the left one */
+		BL_TRY(EMIT(k, WASM_OP_CONST, own_slot(k, k->h), var.cval));
+		var.slot = own_slot(k, k->h);
+	}
+	uint32_t dst = own_slot(k, k->h);
+	BL_TRY(push(k, o->r));
+	uint64_t imm = o->a == WASM_I32 ? (uint32_t)cst.cval : cst.cval;
+	*done = true;
+	return EMIT_DST(k, f, dst, var.slot, imm);
+}
+
 static int op_numeric(struct comp *k, const struct numop *o)
 {
 	uint32_t a, b = 0;
+	if (o->b) {
+		bool done;
+		BL_TRY(op_numeric_imm(k, o, &done));
+		if (done)
+			return 0;
+	}
 	if (o->b)
 		BL_TRY(pop(k, o->b, NULL, &b));
 	BL_TRY(pop(k, o->a, NULL, &a));
@@ -952,6 +1059,17 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 
 /* ---- the main loop ---- */
 
+/* i32/i64 constants stay pending until used (see op_numeric_imm). */
+static int push_const(struct comp *k, uint8_t t, uint64_t v)
+{
+	BL_TRY(push(k, t));
+	if (!dead(k)) {
+		k->stk[k->h - 1].is_const = true;
+		k->stk[k->h - 1].cval = v;
+	}
+	return 0;
+}
+
 static int compile_op(struct comp *k, uint8_t op, bool *done)
 {
 	const struct wasm_module *m = k->m;
@@ -1017,6 +1135,15 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	case 0x21:
 	case 0x22: {
 		BL_TRY(read_idx(k, k->nlocals, "unknown local", &x));
+		if (!dead(k) && k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const &&
+		    k->stk[k->h - 1].type == k->local_types[x]) {
+			struct entry e = k->stk[--k->h];
+			BL_TRY(materialize_local(k, x));
+			BL_TRY(EMIT(k, WASM_OP_CONST, x, e.cval));
+			if (op == 0x22)
+				BL_TRY(push_const(k, e.type, e.cval));
+			return 0;
+		}
 		uint32_t lastdst = k->last_dst;
 		uint32_t top = own_slot(k, k->h - 1);
 		BL_TRY(pop(k, k->local_types[x], NULL, &a));
@@ -1082,16 +1209,12 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	case 0x41: {
 		int32_t v = 0;
 		BL_TRY(bl_cur_leb_s32(k->c, &v));
-		dst = own_slot(k, k->h);
-		BL_TRY(push(k, WASM_I32));
-		return EMIT_DST(k, WASM_OP_CONST, dst, (uint32_t)v);
+		return push_const(k, WASM_I32, (uint32_t)v);
 	}
 	case 0x42: {
 		int64_t v = 0;
 		BL_TRY(bl_cur_leb_s64(k->c, &v));
-		dst = own_slot(k, k->h);
-		BL_TRY(push(k, WASM_I64));
-		return EMIT_DST(k, WASM_OP_CONST, dst, (uint64_t)v);
+		return push_const(k, WASM_I64, (uint64_t)v);
 	}
 	case 0x43: {
 		uint32_t v = 0;

@@ -731,6 +731,13 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 				              at, sec_names[id]);
 			last_rank = sec_rank(id);
 		}
+		/* Functions are declared only in the import and function sections, which
+		 * precede every section that names them: size C.refs once they are done. */
+		if (id > SEC_MEMORY && id != SEC_CUSTOM && !m->declared_funcs) {
+			m->declared_funcs = xcalloc(m->nfuncs, sizeof(bool));
+			if (!m->declared_funcs)
+				return bl_err(BL_ENOMEM, "out of memory");
+		}
 		switch (id) {
 		case SEC_CUSTOM: {
 			char *name = NULL;
@@ -783,8 +790,6 @@ struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len)
 	}
 	memcpy(m->bin, bytes, len);
 	m->bin_len = len;
-	/* C.refs needs nfuncs, unknown until the function section: size generously. */
-	m->declared_funcs = NULL;
 	struct bl_cur c = bl_cur_make(m->bin, len);
 	uint32_t magic = 0, version = 0;
 	if (bl_cur_u32le(&c, &magic) < 0 || magic != 0x6d736100) {
@@ -793,13 +798,6 @@ struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len)
 	}
 	if (bl_cur_u32le(&c, &version) < 0 || version != 1) {
 		bl_err(BL_EINVAL, "offset 0x4: unknown binary version");
-		goto out_free_module;
-	}
-	/* Functions can only be declared in import and function sections, which
-	 * precede every use, so the refs set is allocated lazily by the first user. */
-	m->declared_funcs = calloc(WASM_MAX_FUNCS, sizeof(bool));
-	if (!m->declared_funcs) {
-		bl_err(BL_ENOMEM, "out of memory");
 		goto out_free_module;
 	}
 	if (decode_sections(&c, m) < 0)

@@ -757,43 +757,88 @@ L_ELEM_DROP:
 	BIN(F64_COPYSIGN,
 	    D.i64 = (a_.i64 & 0x7fffffffffffffffull) | (b_.i64 & 0x8000000000000000ull))
 
-/* ---- fused ---- */
-L_I32_ADD_I:
-	SL(1).i32 = SL(2).i32 + (uint32_t)OPND(3);
-	NEXT(3);
-L_I32_SUB_I:
-	SL(1).i32 = SL(2).i32 - (uint32_t)OPND(3);
-	NEXT(3);
-L_I32_AND_I:
-	SL(1).i32 = SL(2).i32 & (uint32_t)OPND(3);
-	NEXT(3);
-L_I32_SHL_I:
-	SL(1).i32 = SL(2).i32 << (OPND(3) & 31);
-	NEXT(3);
-L_I32_SHR_U_I:
-	SL(1).i32 = SL(2).i32 >> (OPND(3) & 31);
-	NEXT(3);
-L_I64_ADD_I:
-	SL(1).i64 = SL(2).i64 + OPND(3);
-	NEXT(3);
+	/* ---- fused ---- */
+#define IMM32(name, expr)                                                                          \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint32_t a_ = SL(2).i32, b_ = (uint32_t)OPND(3);                                   \
+		SL(1).i32 = (expr);                                                                \
+		NEXT(3);                                                                           \
+	}
+#define IMM64(name, expr)                                                                          \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint64_t a_ = SL(2).i64, b_ = OPND(3);                                             \
+		SL(1).i64 = (expr);                                                                \
+		NEXT(3);                                                                           \
+	}
+	IMM32(I32_ADD_I, a_ + b_)
+	IMM32(I32_SUB_I, a_ - b_)
+	IMM32(I32_MUL_I, a_ * b_)
+	IMM32(I32_AND_I, a_ & b_)
+	IMM32(I32_OR_I, a_ | b_)
+	IMM32(I32_XOR_I, a_ ^ b_)
+	IMM32(I32_SHL_I, a_ << (b_ & 31))
+	IMM32(I32_SHR_S_I, (uint32_t)((int32_t)a_ >> (b_ & 31)))
+	IMM32(I32_SHR_U_I, a_ >> (b_ & 31))
+	IMM32(I32_EQ_I, a_ == b_)
+	IMM32(I32_NE_I, a_ != b_)
+	IMM32(I32_LT_S_I, (int32_t)a_ < (int32_t)b_)
+	IMM32(I32_LT_U_I, a_ < b_)
+	IMM32(I32_GT_S_I, (int32_t)a_ > (int32_t)b_)
+	IMM32(I32_GT_U_I, a_ > b_)
+	IMM32(I32_LE_S_I, (int32_t)a_ <= (int32_t)b_)
+	IMM32(I32_LE_U_I, a_ <= b_)
+	IMM32(I32_GE_S_I, (int32_t)a_ >= (int32_t)b_)
+	IMM32(I32_GE_U_I, a_ >= b_)
+	IMM64(I64_ADD_I, a_ + b_)
+	IMM64(I64_SUB_I, a_ - b_)
+	IMM64(I64_MUL_I, a_ * b_)
+	IMM64(I64_AND_I, a_ & b_)
+	IMM64(I64_OR_I, a_ | b_)
+	IMM64(I64_XOR_I, a_ ^ b_)
+	IMM64(I64_SHL_I, a_ << (b_ & 63))
+	IMM64(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+	IMM64(I64_SHR_U_I, a_ >> (b_ & 63))
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {
 		pc = pc[2].l;
 		goto * pc->h;
 	}
 	NEXT(2);
-L_BR_IF_I32_NEZ_NOT:
+L_BR_IF_I32_NEZ:
 	if (SL(1).i32 != 0) {
 		pc = pc[2].l;
 		goto * pc->h;
 	}
 	NEXT(2);
-	BR_CMP(BR_IF_I32_LT_S, <, int32_t)
-	BR_CMP(BR_IF_I32_LT_U, <, uint32_t)
-	BR_CMP(BR_IF_I32_GE_S, >=, int32_t)
-	BR_CMP(BR_IF_I32_GE_U, >=, uint32_t)
+#define BR_CMP_I(name, op, t)                                                                      \
+	L_##name : if ((t)SL(1).i32 op(t)(uint32_t) OPND(2))                                       \
+	{                                                                                          \
+		pc = pc[3].l;                                                                      \
+		goto * pc->h;                                                                      \
+	}                                                                                          \
+	NEXT(3);
 	BR_CMP(BR_IF_I32_EQ, ==, uint32_t)
 	BR_CMP(BR_IF_I32_NE, !=, uint32_t)
+	BR_CMP(BR_IF_I32_LT_S, <, int32_t)
+	BR_CMP(BR_IF_I32_LT_U, <, uint32_t)
+	BR_CMP(BR_IF_I32_GT_S, >, int32_t)
+	BR_CMP(BR_IF_I32_GT_U, >, uint32_t)
+	BR_CMP(BR_IF_I32_LE_S, <=, int32_t)
+	BR_CMP(BR_IF_I32_LE_U, <=, uint32_t)
+	BR_CMP(BR_IF_I32_GE_S, >=, int32_t)
+	BR_CMP(BR_IF_I32_GE_U, >=, uint32_t)
+	BR_CMP_I(BR_IF_I32_EQ_I, ==, uint32_t)
+	BR_CMP_I(BR_IF_I32_NE_I, !=, uint32_t)
+	BR_CMP_I(BR_IF_I32_LT_S_I, <, int32_t)
+	BR_CMP_I(BR_IF_I32_LT_U_I, <, uint32_t)
+	BR_CMP_I(BR_IF_I32_GT_S_I, >, int32_t)
+	BR_CMP_I(BR_IF_I32_GT_U_I, >, uint32_t)
+	BR_CMP_I(BR_IF_I32_LE_S_I, <=, int32_t)
+	BR_CMP_I(BR_IF_I32_LE_U_I, <=, uint32_t)
+	BR_CMP_I(BR_IF_I32_GE_S_I, >=, int32_t)
+	BR_CMP_I(BR_IF_I32_GE_U_I, >=, uint32_t)
 
 trap:
 	s->depth = depth0;

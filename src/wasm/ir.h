@@ -55,7 +55,8 @@ union wasm_cell {
  *   numeric:  unary dst a; binary dst a b (semantics of the Wasm instruction
  *             of the same name, spec 4.3)
  *   fused:    *_I binary ops with an immediate right operand: dst a i;
- *             BR_IF_<cmp> a b L / _I forms a i L: compare and branch.
+ *             BR_IF_I32_<cmp> a b L and BR_IF_I32_<cmp>_I a i L: compare and
+ *             branch when true; BR_IF_I32_EQZ / BR_IF_I32_NEZ a L.
  */
 #define WASM_IR_CONTROL(X)                                                                         \
 	X(UNREACHABLE, 0, 0)                                                                       \
@@ -253,22 +254,105 @@ union wasm_cell {
 	X(F64_MAX, 3, 0)                                                                           \
 	X(F64_COPYSIGN, 3, 0)
 
-/* Fused forms the compiler picks for common patterns (see compile.c). */
-#define WASM_IR_FUSED(X)                                                                           \
+/* Binary operators with an immediate right operand: dst a imm (see compile.c). */
+#define WASM_IR_IMM_BASES(Y)                                                                       \
+	Y(I32_ADD)                                                                                 \
+	Y(I32_SUB)                                                                                 \
+	Y(I32_MUL)                                                                                 \
+	Y(I32_AND)                                                                                 \
+	Y(I32_OR)                                                                                  \
+	Y(I32_XOR)                                                                                 \
+	Y(I32_SHL)                                                                                 \
+	Y(I32_SHR_S)                                                                               \
+	Y(I32_SHR_U)                                                                               \
+	Y(I32_EQ)                                                                                  \
+	Y(I32_NE)                                                                                  \
+	Y(I32_LT_S)                                                                                \
+	Y(I32_LT_U)                                                                                \
+	Y(I32_GT_S)                                                                                \
+	Y(I32_GT_U)                                                                                \
+	Y(I32_LE_S)                                                                                \
+	Y(I32_LE_U)                                                                                \
+	Y(I32_GE_S)                                                                                \
+	Y(I32_GE_U)                                                                                \
+	Y(I64_ADD)                                                                                 \
+	Y(I64_SUB)                                                                                 \
+	Y(I64_MUL)                                                                                 \
+	Y(I64_AND)                                                                                 \
+	Y(I64_OR)                                                                                  \
+	Y(I64_XOR)                                                                                 \
+	Y(I64_SHL)                                                                                 \
+	Y(I64_SHR_S)                                                                               \
+	Y(I64_SHR_U)
+
+#define WASM_IR_IMMOPS(X)                                                                          \
 	X(I32_ADD_I, 3, 0)                                                                         \
 	X(I32_SUB_I, 3, 0)                                                                         \
+	X(I32_MUL_I, 3, 0)                                                                         \
 	X(I32_AND_I, 3, 0)                                                                         \
+	X(I32_OR_I, 3, 0)                                                                          \
+	X(I32_XOR_I, 3, 0)                                                                         \
 	X(I32_SHL_I, 3, 0)                                                                         \
+	X(I32_SHR_S_I, 3, 0)                                                                       \
 	X(I32_SHR_U_I, 3, 0)                                                                       \
+	X(I32_EQ_I, 3, 0)                                                                          \
+	X(I32_NE_I, 3, 0)                                                                          \
+	X(I32_LT_S_I, 3, 0)                                                                        \
+	X(I32_LT_U_I, 3, 0)                                                                        \
+	X(I32_GT_S_I, 3, 0)                                                                        \
+	X(I32_GT_U_I, 3, 0)                                                                        \
+	X(I32_LE_S_I, 3, 0)                                                                        \
+	X(I32_LE_U_I, 3, 0)                                                                        \
+	X(I32_GE_S_I, 3, 0)                                                                        \
+	X(I32_GE_U_I, 3, 0)                                                                        \
 	X(I64_ADD_I, 3, 0)                                                                         \
+	X(I64_SUB_I, 3, 0)                                                                         \
+	X(I64_MUL_I, 3, 0)                                                                         \
+	X(I64_AND_I, 3, 0)                                                                         \
+	X(I64_OR_I, 3, 0)                                                                          \
+	X(I64_XOR_I, 3, 0)                                                                         \
+	X(I64_SHL_I, 3, 0)                                                                         \
+	X(I64_SHR_S_I, 3, 0)                                                                       \
+	X(I64_SHR_U_I, 3, 0)
+
+/* i32 comparisons that fuse with a following br_if / if: BR_IF_I32_<cmp> a b L, _I: a imm L. */
+#define WASM_IR_CMP_BASES(Y)                                                                       \
+	Y(EQ)                                                                                      \
+	Y(NE)                                                                                      \
+	Y(LT_S)                                                                                    \
+	Y(LT_U)                                                                                    \
+	Y(GT_S)                                                                                    \
+	Y(GT_U)                                                                                    \
+	Y(LE_S)                                                                                    \
+	Y(LE_U)                                                                                    \
+	Y(GE_S)                                                                                    \
+	Y(GE_U)
+
+#define WASM_IR_BRCMP(X)                                                                           \
 	X(BR_IF_I32_EQZ, 2, 2)                                                                     \
-	X(BR_IF_I32_NEZ_NOT, 2, 2)                                                                 \
+	X(BR_IF_I32_NEZ, 2, 2)                                                                     \
+	X(BR_IF_I32_EQ, 3, 4)                                                                      \
+	X(BR_IF_I32_NE, 3, 4)                                                                      \
 	X(BR_IF_I32_LT_S, 3, 4)                                                                    \
 	X(BR_IF_I32_LT_U, 3, 4)                                                                    \
+	X(BR_IF_I32_GT_S, 3, 4)                                                                    \
+	X(BR_IF_I32_GT_U, 3, 4)                                                                    \
+	X(BR_IF_I32_LE_S, 3, 4)                                                                    \
+	X(BR_IF_I32_LE_U, 3, 4)                                                                    \
 	X(BR_IF_I32_GE_S, 3, 4)                                                                    \
 	X(BR_IF_I32_GE_U, 3, 4)                                                                    \
-	X(BR_IF_I32_EQ, 3, 4)                                                                      \
-	X(BR_IF_I32_NE, 3, 4)
+	X(BR_IF_I32_EQ_I, 3, 4)                                                                    \
+	X(BR_IF_I32_NE_I, 3, 4)                                                                    \
+	X(BR_IF_I32_LT_S_I, 3, 4)                                                                  \
+	X(BR_IF_I32_LT_U_I, 3, 4)                                                                  \
+	X(BR_IF_I32_GT_S_I, 3, 4)                                                                  \
+	X(BR_IF_I32_GT_U_I, 3, 4)                                                                  \
+	X(BR_IF_I32_LE_S_I, 3, 4)                                                                  \
+	X(BR_IF_I32_LE_U_I, 3, 4)                                                                  \
+	X(BR_IF_I32_GE_S_I, 3, 4)                                                                  \
+	X(BR_IF_I32_GE_U_I, 3, 4)
+
+#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X)
 
 #define WASM_IR_ALL(X)                                                                             \
 	WASM_IR_CONTROL(X) WASM_IR_MEMOPS(X) WASM_IR_UNOPS(X) WASM_IR_BINOPS(X) WASM_IR_FUSED(X)

@@ -509,7 +509,8 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		return wasm_trap_set(s, WASM_TRAP_STACK_EXHAUSTED, f);
 	for (uint32_t i = 0; i < nargs; i++)
 		base[i].i64 = args[i].i64;
-	s->interrupt = 0;
+	if (s->sp_top == s->stack)
+		s->interrupt = 0; /* a new outermost call; nested calls keep a pending request */
 	thread_signal_setup();
 	struct call_ctx ctx;
 	ctx.store = s;

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Run the WebAssembly core spec testsuite (non-SIMD files) through Bailey.
-# usage: run.sh RUNNER OUTDIR [SUITE_DIR]
+# usage: run.sh RUNNER OUTDIR [SUITE_DIR [LABEL]]
 # Converts each .wast with Debian's wast2json into OUTDIR (the build tree), runs
 # RUNNER on it, prints one line per file and last "spec: N passed, N failed, N skipped".
 # Exits 77 (meson's skip) when the testsuite or wast2json is absent.
 set -uo pipefail
 runner=$1
 out=$2
-suite=${3:-${BAILEY_SHARED:-$(dirname "$0")/../../../shared}/wasm-testsuite}
+suite=${3:-}
+[ -n "$suite" ] || suite=${BAILEY_SHARED:-$(dirname "$0")/../../../shared}/wasm-testsuite
+label=${4:-spec}
 if [ ! -d "$suite" ]; then
-	echo "spec: SKIP: $suite is absent (../shared not checked out)"
+	echo "$label: SKIP: $suite is absent (../shared not checked out)"
 	exit 77
 fi
 if ! command -v wast2json >/dev/null; then
-	echo "spec: SKIP: wast2json not installed (apt-get install wabt)"
+	echo "$label: SKIP: wast2json not installed (apt-get install wabt)"
 	exit 77
 fi
 mkdir -p "$out"
@@ -38,5 +40,5 @@ for wast in "$suite"/*.wast; do
 		f=$((f + 1))
 	fi
 done
-echo "spec: $p passed, $f failed, $s skipped"
+echo "$label: $p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -394,6 +394,89 @@ static void test_host_functions(void **state)
 	wasm_module_free(m);
 }
 
+/*
+ * Re-entrancy: "outer"(x) calls the host, which calls back into the guest's
+ * "inner"(x) = 100 / x; a trap in the nested call reaches the outer caller.
+ */
+static int host_reenter(struct wasm_caller *c, void *env, wasm_val_t *args)
+{
+	(void)env;
+	struct wasm_extern e;
+	BL_TRY(wasm_instance_export(c->instance, "inner", &e));
+	wasm_val_t r[1];
+	BL_TRY(wasm_call(c->store, e.u.func, args, 1, r, 1));
+	args[0].i32 = r[0].i32 + 1;
+	return 0;
+}
+
+static int resolve_cb(void *ud, const char *module, const char *nm, enum wasm_extern_kind kind,
+                      struct wasm_extern *out)
+{
+	(void)module;
+	(void)nm;
+	(void)kind;
+	out->kind = WASM_EXTERN_FUNC;
+	out->u.func = ud;
+	return 0;
+}
+
+static void test_reentrant_host_calls(void **state)
+{
+	(void)state;
+	struct mb m, s;
+	header(&m);
+	s.n = 0;
+	put(&s, (uint8_t[]){ 1, 0x60, 1, 0x7f, 1, 0x7f }, 6);
+	section(&m, 1, &s);
+	s.n = 0;
+	leb(&s, 1);
+	name(&s, "env");
+	name(&s, "cb");
+	put(&s, (uint8_t[]){ 0, 0 }, 2);
+	section(&m, 2, &s);
+	s.n = 0;
+	put(&s, (uint8_t[]){ 2, 0, 0 }, 3);
+	section(&m, 3, &s);
+	s.n = 0;
+	leb(&s, 2);
+	name(&s, "outer");
+	put(&s, (uint8_t[]){ 0, 1 }, 2);
+	name(&s, "inner");
+	put(&s, (uint8_t[]){ 0, 2 }, 2);
+	section(&m, 7, &s);
+	s.n = 0;
+	leb(&s, 2);
+	/* outer: cb(x) * 2 */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x10, 0, 0x41, 2, 0x6c, 0x0b }, 8);
+	/* inner: 100 / x (traps on 0) */
+	body(&s, (uint8_t[]){ 0x41, 0xe4, 0x00, 0x20, 0, 0x6e, 0x0b }, 7);
+	section(&m, 10, &s);
+
+	wasm_module_t *mod = wasm_module_load(m.b, m.n);
+	assert_non_null(mod);
+	wasm_store_t *st = wasm_store_new(NULL);
+	static const enum wasm_valtype i32[] = { WASM_I32 };
+	wasm_func_t *cb = wasm_func_new_host(st, i32, 1, i32, 1, host_reenter, NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(st, mod, resolve_cb, cb, &inst), 0);
+	wasm_val_t a[1], r[1];
+	memset(a, 0, sizeof(a));
+	a[0].i32 = 20;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), 0);
+	assert_int_equal(r[0].i32, (100 / 20 + 1) * 2);
+	a[0].i32 = 0;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), WASM_ETRAP);
+	const struct wasm_trap *t = wasm_store_last_trap(st);
+	assert_int_equal(t->kind, WASM_TRAP_DIV_ZERO);
+	assert_int_equal(t->func_index, 2);
+	/* And the store is usable again. */
+	a[0].i32 = 50;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), 0);
+	assert_int_equal(r[0].i32, 6);
+	wasm_store_delete(st);
+	wasm_module_free(mod);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -463,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_interrupt_from_thread),
 		cmocka_unit_test(test_host_functions),
+		cmocka_unit_test(test_reentrant_host_calls),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
