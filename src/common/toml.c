@@ -103,6 +103,35 @@ struct parser {
 
 /* ---- values ---- */
 
+/*
+ * A key as it may appear in a message: printable ASCII and UTF-8 kept, other
+ * bytes (control characters from escapes, NUL) as \xHH, at most about 60
+ * bytes, so a reason cannot carry terminal escapes.
+ */
+struct keyshow {
+	char s[80];
+};
+
+static const char *key_show(const char *k, size_t len, struct keyshow *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)k[i];
+		if (o > 60 && (c & 0xc0) != 0x80) { /* stop between characters */
+			memcpy(out->s + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if ((c >= 0x20 && c < 0x7f) || c >= 0x80)
+			out->s[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out->s + o, sizeof(out->s) - o, "\\x%02x", c);
+	}
+	out->s[o] = '\0';
+	return out->s;
+}
+
 static struct bl_toml *node_new(enum bl_toml_type t, struct pos at)
 {
 	struct bl_toml *v = calloc(1, sizeof(*v));
@@ -1152,6 +1181,7 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 {
 	struct keypath key, *kp = &key;
 	struct bl_toml *t = table, *val = NULL;
+	struct keyshow ks;
 	struct keypart *last;
 	int rc = 0;
 
@@ -1178,9 +1208,9 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 			if (kv->val->type != BL_TOML_TABLE ||
 			    !(kv->val->flags & (TF_DOTTED | TF_IMPLICIT)) ||
 			    (kv->val->flags & TF_FROZEN)) {
-				rc =
-				    perr_at(p, k->at, "key '%s' is already defined as %s (line %u)",
-				            k->s, kind_of(kv->val), kv->line);
+				rc = perr_at(
+				    p, k->at, "key '%s' is already defined as %s (line %u)",
+				    key_show(k->s, k->len, &ks), kind_of(kv->val), kv->line);
 				goto out_free_key;
 			}
 			t = kv->val;
@@ -1204,8 +1234,8 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 	{
 		struct toml_kv *kv = table_find(t, last->s, last->len);
 		if (kv) {
-			rc = perr_at(p, last->at, "key '%s' is already defined (line %u)", last->s,
-			             kv->line);
+			rc = perr_at(p, last->at, "key '%s' is already defined (line %u)",
+			             key_show(last->s, last->len, &ks), kv->line);
 			goto out_free_key;
 		}
 	}
@@ -1245,6 +1275,7 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
                                      struct pos at)
 {
 	struct bl_toml *t = p->root;
+	struct keyshow ks;
 
 	for (size_t i = 0; i < kp->n; i++) {
 		const struct keypart *k = &kp->part[i];
@@ -1278,23 +1309,23 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
 				continue;
 			}
 			return perr_at(p, k->at, "key '%s' is already defined as %s (line %u)",
-			               k->s, kind_of(v), kv->line);
+			               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 		}
 		if (aot) {
 			if (v->type == BL_TOML_ARRAY && !(v->flags & TF_STATIC)) {
 				BL_TRY(new_table(v, k, at, TF_EXPLICIT, &t));
 				continue;
 			}
-			return perr_at(p, k->at, "'%s' is already defined as %s (line %u)", k->s,
-			               kind_of(v), kv->line);
+			return perr_at(p, k->at, "'%s' is already defined as %s (line %u)",
+			               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 		}
 		if (v->type == BL_TOML_TABLE && (v->flags & TF_IMPLICIT)) {
 			v->flags = TF_EXPLICIT;
 			t = v;
 			continue;
 		}
-		return perr_at(p, k->at, "'%s' is already defined as %s (line %u)", k->s,
-		               kind_of(v), kv->line);
+		return perr_at(p, k->at, "'%s' is already defined as %s (line %u)",
+		               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 	}
 	p->table = t;
 	p->table_depth = (unsigned)kp->n;
@@ -1482,6 +1513,8 @@ int bl_toml_bool(const struct bl_toml *v)
 
 int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, const char *what)
 {
+	struct keyshow ks;
+
 	if (!table || table->type != BL_TOML_TABLE)
 		return bl_err(BL_EINVAL, "%s: not a table", what);
 	for (size_t i = 0; i < table->u.tab.len; i++) {
@@ -1493,7 +1526,7 @@ int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, 
 			j++;
 		if (!allowed || !allowed[j])
 			return bl_err(BL_EINVAL, "line %u, column %u: unknown key '%s' in %s",
-			              kv->line, kv->col, kv->key, what);
+			              kv->line, kv->col, key_show(kv->key, kv->klen, &ks), what);
 	}
 	return 0;
 }

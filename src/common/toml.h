@@ -16,7 +16,8 @@
  *
  * Limits and choices: values nested more than 128 levels below the root
  * (tables, arrays, dotted-key parts together) are refused, so recursion is
- * bounded; a bare value (number, datetime) is at most 128 bytes. Newlines
+ * bounded; a bare value (number, datetime) is at most 128 bytes; a float
+ * beyond the binary64 range is refused rather than made infinite. Newlines
  * inside multi-line strings come back as "\n" whatever the file used.
  * Fractional seconds are kept with at least three digits ("07:32:00.600").
  *

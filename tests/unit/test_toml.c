@@ -133,6 +133,9 @@ static void test_errors_name_line_and_column(void **state)
 	refused("a = 1\nb = \n", "line 2, column 5: expected a value");
 	refused("a = 1\na = 2\n", "line 2, column 1: key 'a' is already defined");
 	refused("x = \"abc\n", "line 1, column 5: unterminated string");
+	/* Keys are quoted in reasons with control characters escaped. */
+	refused("\"a\\u001b[31m\" = 1\n\"a\\u001b[31m\" = 2\n",
+	        "line 2, column 1: key 'a\\x1b[31m' is already defined (line 1)");
 	refused("[t]\nk = 1\n[t]\n", "line 3, column 2: 't' is already defined");
 	refused("a = [1 2]\n", "line 1, column 8: expected ',' or ']'");
 	refused("a = { b = 1\n", "line 1, column 12: expected ',' or '}'");
