@@ -343,6 +343,7 @@ TREE = {
     "main.wasm": (b"\0asm\1\0\0\0" + bytes(range(256)) * 40, "application/wasm"),
     "sub": {"deep": {"file.txt": (b"deep file\n", "text/plain")}, "same.txt": (b"hello", "text/plain")},
     "same.txt": (b"hello", "text/plain"),
+    "empty": (b"", "text/plain"),
 }
 
 
@@ -490,6 +491,8 @@ def test_private_and_sharing(s, alice, bob):
     st, h, b = s.req("GET", API + "/alice/priv/_tag/1.0.0/tree/secret.txt", token=bob)
     check("a read member reads the private repo", st == 200 and b == b"secret")
     check("a read member lists its tags", s.req("GET", API + "/alice/priv/_tag", token=bob)[0] == 200)
+    check("a read member reads the repository config",
+          s.req("GET", API + "/alice/priv", token=bob)[0] == 200)
     tree = {"b.txt": (b"by bob", "text/plain")}
     check("a read-only member cannot publish",
           publish(s, "alice", "priv", "2.0.0", tree, bob)[0] == 401)
