@@ -75,6 +75,7 @@ class Server:
         self.extra = list(extra)
         self.proc = None
         self.port = None
+        self.log_pos = 0  # each run of the server is judged on its own log lines
 
     def start(self):
         pf = self.store + ".port"
@@ -97,9 +98,16 @@ class Server:
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=60)
         self.logf.close()
         self.proc = None
+        with open(self.log, errors="replace") as f:
+            f.seek(self.log_pos)
+            log = f.read()
+            self.log_pos = f.tell()
+        bad = [w for w in ("runtime error:", "AddressSanitizer", "LeakSanitizer") if w in log]
+        check(f"server log has no sanitizer report ({os.path.basename(self.log)})", not bad,
+              log[-3000:] if bad else "")
 
     def token(self, sub, scope=None, ttl=None, aud=None, iss=None):
         args = [BIN, "dev-token", "--store", self.store, sub]
