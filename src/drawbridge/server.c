@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -341,7 +342,7 @@ static int need_scope(struct req *r, enum dbr_scope_ctx ctx, enum dbr_scope_lvl 
 	                  lvl == DBR_SCOPE_READ ? "read" : "write", ctx_name(ctx));
 }
 
-/* A TLS client certificate that verifies against the configured CA. */
+/* A TLS client certificate that verifies against the configured CA, for clientAuth. */
 static int client_cert_trusted(struct srv *s, struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -355,7 +356,10 @@ static int client_cert_trusted(struct srv *s, struct MHD_Connection *c)
 	tls = (gnutls_session_t)ci->tls_session;
 	if (!gnutls_certificate_get_peers(tls, &n) || n == 0)
 		return 0;
-	if (gnutls_certificate_verify_peers2(tls, &status) < 0)
+	/* The chain must reach the CA and the leaf must be meant for TLS clients. */
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+		                          (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+	if (gnutls_certificate_verify_peers(tls, &purpose, 1, &status) < 0)
 		return 0;
 	return status == 0;
 }

@@ -739,6 +739,8 @@ def test_tls(tmp, store_name):
               st == 200 and b == b"secret")
         check("TLS: a client certificate from another CA is 401",
               tls_get(s.port, node, d, cert="rogue")[0] == 401)
+        check("TLS: a Steward-CA certificate not meant for clients (serverAuth only) is 401",
+              tls_get(s.port, node, d, cert="server")[0] == 401)
         check("TLS: the owner's token still works",
               tls_get(s.port, node, d, token=s.token("alice"))[0] == 200)
     finally:
