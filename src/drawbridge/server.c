@@ -1130,13 +1130,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		/*
 		 * Answer on a later call: microhttpd closes the connection after
 		 * a response queued on the first call, which would cost every
-		 * GET its keep-alive. Only a PUT refused for its size is
-		 * answered at once, so that its body is never read.
+		 * GET its keep-alive.
 		 */
 		if (parse_route(r, url) == 0 && r->meth == M_PUT && r->route != R_HEALTH &&
 		    r->route != R_METRICS) {
-			if (begin_put(s, c, r) < 0 && (r->status == 413 || r->status == 411 ||
-			                               r->declared > s->cfg->max_file))
+			const char *expect = header(c, MHD_HTTP_HEADER_EXPECT);
+			/* A refused PUT is answered at once when its body would be
+			 * large or the client waits for 100-continue before sending it. */
+			if (begin_put(s, c, r) < 0 &&
+			    (r->status == 413 || r->status == 411 ||
+			     r->declared > s->cfg->max_file ||
+			     (expect && strcasestr(expect, "100-continue"))))
 				return answer_text(s, c, r, r->status, r->msg);
 		}
 		return MHD_YES;

@@ -457,6 +457,10 @@ def test_mismatch(s, alice):
                  {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
                   "Authorization": "Bearer " + alice}, 300 << 20)
     check("PUT file above --max-file is 413 before the body is sent", st == 413)
+    st = raw_put(s.port, API + "/alice/pub/_tag/2.0.1/tree/big.bin", b"",
+                 {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
+                  "Authorization": "Bearer " + s.token("bob"), "Expect": "100-continue"}, 1 << 20)
+    check("a refused PUT with Expect: 100-continue is answered before the body", st == 401)
 
 
 def test_tag_order(s, alice):
