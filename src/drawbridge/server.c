@@ -4,9 +4,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -65,7 +67,72 @@ struct req {
 	struct dbr_claims claims;
 	uint64_t bytes_out;
 	int answered;
+	int public_repo; /* set by read_access */
 };
+
+/*
+ * A per-thread cache of tree nodes of public repositories. Nodes, tags and a
+ * repository's visibility never change once written (PUT of an existing one
+ * is 409 and nothing is deleted), so a cached entry cannot go stale; only
+ * public repositories are cached, so no authorisation is skipped. Direct
+ * mapped and fixed in size: memory stays bounded.
+ */
+#define NODE_CACHE 512
+struct node_cache_ent {
+	uint64_t hash;
+	char key[600];
+	struct dbr_node node;
+};
+static _Thread_local struct node_cache_ent *node_cache;
+static pthread_key_t node_cache_key; /* frees a thread's cache when it exits */
+static pthread_once_t node_cache_once = PTHREAD_ONCE_INIT;
+
+static void node_cache_key_make(void)
+{
+	(void)pthread_key_create(&node_cache_key, free);
+}
+
+static int node_key(const struct req *r, char *key, size_t cap, uint64_t *hash)
+{
+	int n = snprintf(key, cap, "%s/%s/%s/%s", r->user, r->repo, r->tag, r->node);
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (uint8_t)key[i]) * 1099511628211ull;
+	*hash = h;
+	return 0;
+}
+
+static const struct dbr_node *node_cache_get(const struct req *r)
+{
+	char key[600];
+	uint64_t h;
+	struct node_cache_ent *e;
+	if (!node_cache || node_key(r, key, sizeof(key), &h) < 0)
+		return NULL;
+	e = &node_cache[h % NODE_CACHE];
+	return e->hash == h && !strcmp(e->key, key) ? &e->node : NULL;
+}
+
+static void node_cache_put(const struct req *r, const struct dbr_node *n)
+{
+	char key[600];
+	uint64_t h;
+	struct node_cache_ent *e;
+	if (!node_cache) {
+		pthread_once(&node_cache_once, node_cache_key_make);
+		node_cache = calloc(NODE_CACHE, sizeof(*node_cache));
+		if (node_cache)
+			pthread_setspecific(node_cache_key, node_cache);
+	}
+	if (!node_cache || node_key(r, key, sizeof(key), &h) < 0)
+		return;
+	e = &node_cache[h % NODE_CACHE];
+	e->hash = h;
+	strcpy(e->key, key);
+	e->node = *n;
+}
 
 static int set_status(struct req *r, int status, const char *fmt, ...) BL_PRINTF(3, 4);
 
@@ -275,7 +342,7 @@ static int need_scope(struct req *r, enum dbr_scope_ctx ctx, enum dbr_scope_lvl 
 	                  lvl == DBR_SCOPE_READ ? "read" : "write", ctx_name(ctx));
 }
 
-/* A TLS client certificate that verifies against the configured CA. */
+/* A TLS client certificate that verifies against the configured CA, for clientAuth. */
 static int client_cert_trusted(struct srv *s, struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -289,7 +356,10 @@ static int client_cert_trusted(struct srv *s, struct MHD_Connection *c)
 	tls = (gnutls_session_t)ci->tls_session;
 	if (!gnutls_certificate_get_peers(tls, &n) || n == 0)
 		return 0;
-	if (gnutls_certificate_verify_peers2(tls, &status) < 0)
+	/* The chain must reach the CA and the leaf must be meant for TLS clients. */
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+		                          (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+	if (gnutls_certificate_verify_peers(tls, &purpose, 1, &status) < 0)
 		return 0;
 	return status == 0;
 }
@@ -312,7 +382,7 @@ static int read_access(struct srv *s, struct MHD_Connection *c, struct req *r)
 	int rc = dbr_repo_get(s->store, r->user, r->repo, &repo);
 	if (rc < 0)
 		return store_fail(r, rc, "Repository");
-	rc = repo.public_;
+	rc = r->public_repo = repo.public_;
 	bl_buf_free(&repo.config);
 	if (rc || client_cert_trusted(s, c))
 		return 0;
@@ -850,15 +920,22 @@ static enum MHD_Result serve_metrics(struct srv *s, struct MHD_Connection *c, st
 	return answer_bytes(s, c, r, "text/plain; version=0.0.4", buf, (size_t)n);
 }
 
-static enum MHD_Result serve_node(struct srv *s, struct MHD_Connection *c, struct req *r)
+static enum MHD_Result serve_node(struct srv *s, struct MHD_Connection *c, struct req *r,
+                                  const struct dbr_node *cached)
 {
 	struct dbr_node n;
 	struct MHD_Response *resp;
-	int rc = dbr_node_get(s->store, r->user, r->repo, r->tag, r->node, &n), fd;
+	int rc = 0, fd;
+	if (cached)
+		n = *cached;
+	else
+		rc = dbr_node_get(s->store, r->user, r->repo, r->tag, r->node, &n);
 	if (rc < 0) {
 		store_fail(r, rc, "Node");
 		return answer_text(s, c, r, r->status, r->msg);
 	}
+	if (!cached && r->public_repo)
+		node_cache_put(r, &n);
 	fd = dbr_blob_open(s->store, n.blob);
 	if (fd < 0) {
 		bl_error("request %llu: %s", (unsigned long long)r->id, bl_errmsg());
@@ -956,10 +1033,12 @@ static enum MHD_Result serve_read(struct srv *s, struct MHD_Connection *c, struc
 		dbr_tag_free(&t);
 		return ret;
 	}
-	case R_TREE:
-		if (read_access(s, c, r) < 0)
+	case R_TREE: {
+		const struct dbr_node *hit = node_cache_get(r);
+		if (!hit && read_access(s, c, r) < 0)
 			break;
-		return serve_node(s, c, r);
+		return serve_node(s, c, r, hit);
+	}
 	case R_ACL:
 		if (r->meth != M_GET) {
 			set_status(r, 405, "Method not allowed");
@@ -1051,13 +1130,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		/*
 		 * Answer on a later call: microhttpd closes the connection after
 		 * a response queued on the first call, which would cost every
-		 * GET its keep-alive. Only a PUT refused for its size is
-		 * answered at once, so that its body is never read.
+		 * GET its keep-alive.
 		 */
 		if (parse_route(r, url) == 0 && r->meth == M_PUT && r->route != R_HEALTH &&
 		    r->route != R_METRICS) {
-			if (begin_put(s, c, r) < 0 && (r->status == 413 || r->status == 411 ||
-			                               r->declared > s->cfg->max_file))
+			const char *expect = header(c, MHD_HTTP_HEADER_EXPECT);
+			/* A refused PUT is answered at once when its body would be
+			 * large or the client waits for 100-continue before sending it. */
+			if (begin_put(s, c, r) < 0 &&
+			    (r->status == 413 || r->status == 411 ||
+			     r->declared > s->cfg->max_file ||
+			     (expect && strcasestr(expect, "100-continue"))))
 				return answer_text(s, c, r, r->status, r->msg);
 		}
 		return MHD_YES;

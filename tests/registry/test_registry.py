@@ -75,6 +75,7 @@ class Server:
         self.extra = list(extra)
         self.proc = None
         self.port = None
+        self.log_pos = 0  # each run of the server is judged on its own log lines
 
     def start(self):
         pf = self.store + ".port"
@@ -97,9 +98,16 @@ class Server:
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=60)
         self.logf.close()
         self.proc = None
+        with open(self.log, errors="replace") as f:
+            f.seek(self.log_pos)
+            log = f.read()
+            self.log_pos = f.tell()
+        bad = [w for w in ("runtime error:", "AddressSanitizer", "LeakSanitizer") if w in log]
+        check(f"server log has no sanitizer report ({os.path.basename(self.log)})", not bad,
+              log[-3000:] if bad else "")
 
     def token(self, sub, scope=None, ttl=None, aud=None, iss=None):
         args = [BIN, "dev-token", "--store", self.store, sub]
@@ -343,6 +351,7 @@ TREE = {
     "main.wasm": (b"\0asm\1\0\0\0" + bytes(range(256)) * 40, "application/wasm"),
     "sub": {"deep": {"file.txt": (b"deep file\n", "text/plain")}, "same.txt": (b"hello", "text/plain")},
     "same.txt": (b"hello", "text/plain"),
+    "empty": (b"", "text/plain"),
 }
 
 
@@ -448,6 +457,10 @@ def test_mismatch(s, alice):
                  {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
                   "Authorization": "Bearer " + alice}, 300 << 20)
     check("PUT file above --max-file is 413 before the body is sent", st == 413)
+    st = raw_put(s.port, API + "/alice/pub/_tag/2.0.1/tree/big.bin", b"",
+                 {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
+                  "Authorization": "Bearer " + s.token("bob"), "Expect": "100-continue"}, 1 << 20)
+    check("a refused PUT with Expect: 100-continue is answered before the body", st == 401)
 
 
 def test_tag_order(s, alice):
@@ -490,6 +503,8 @@ def test_private_and_sharing(s, alice, bob):
     st, h, b = s.req("GET", API + "/alice/priv/_tag/1.0.0/tree/secret.txt", token=bob)
     check("a read member reads the private repo", st == 200 and b == b"secret")
     check("a read member lists its tags", s.req("GET", API + "/alice/priv/_tag", token=bob)[0] == 200)
+    check("a read member reads the repository config",
+          s.req("GET", API + "/alice/priv", token=bob)[0] == 200)
     tree = {"b.txt": (b"by bob", "text/plain")}
     check("a read-only member cannot publish",
           publish(s, "alice", "priv", "2.0.0", tree, bob)[0] == 401)
@@ -728,6 +743,8 @@ def test_tls(tmp, store_name):
               st == 200 and b == b"secret")
         check("TLS: a client certificate from another CA is 401",
               tls_get(s.port, node, d, cert="rogue")[0] == 401)
+        check("TLS: a Steward-CA certificate not meant for clients (serverAuth only) is 401",
+              tls_get(s.port, node, d, cert="server")[0] == 401)
         check("TLS: the owner's token still works",
               tls_get(s.port, node, d, token=s.token("alice"))[0] == 200)
     finally:
