@@ -886,7 +886,9 @@ static void test_cli(void **state)
 	}
 	/* publish and fetch through the command; BAILEY_REGISTRY supplies the host */
 	{
-		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", hostport, NULL };
+		char regurl[96];
+		snprintf(regurl, sizeof(regurl), "http://%s/", hostport);
+		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", regurl, NULL };
 		const char *unset_tok[] = { "BAILEY_TOKEN", NULL };
 		char src[160];
 		snprintf(src, sizeof(src), "%s/src1", work);
@@ -899,6 +901,10 @@ static void test_cli(void **state)
 			         "--insecure-http", "--json",  NULL };
 		assert_int_equal(run(pub, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		assert_non_null(strstr(out, "6 files"));
+		/* an http:// registry still needs the explicit option */
+		char *noins[] = { bailey_bin, "tag", "list", "alice/pub", NULL };
+		assert_int_equal(run(noins, env, unset_tok, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "needs --insecure-http"));
 		assert_int_equal(run(fet, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		same_tree(src, dst);
 		assert_int_equal(run(info, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
