@@ -45,7 +45,6 @@ static const char *const status_names[ATT_TCB_STATUS_COUNT] = {
 	"OutOfDate",
 	"OutOfDateConfigurationNeeded",
 	"Revoked",
-	"NoMatch",
 };
 
 const char *att_tcb_status_name(enum att_tcb_status s)

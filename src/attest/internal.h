@@ -16,6 +16,8 @@
 #include "attest/attest.h"
 #include "common/cursor.h"
 
+/* Forget the last failed check and reason (at the start of each verification). */
+void att_reset(void);
 /* Record "<check>: <fmt…>" as the reason and `check` as att_failed_check(). */
 int att_fail(int code, const char *check, const char *fmt, ...) BL_PRINTF(3, 4);
 /* Prefix the current reason with `check` (for errors from helpers). */

@@ -340,7 +340,7 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 	int rc, vlek = 0;
 
 	memset(out, 0, sizeof(*out));
-	bl_err_clear();
+	att_reset();
 	if (!o || !o->at)
 		return att_fail(BL_EINVAL, "options", "no verification time given");
 	BL_TRY(snp_parse(report, len, &r));

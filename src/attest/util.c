@@ -14,12 +14,20 @@
 
 #include "attest/internal.h"
 #include "attest/roots.h"
+#include "common/buf.h"
+#include "common/codec.h"
 
 static _Thread_local char att_check_buf[64];
 
 const char *att_failed_check(void)
 {
 	return att_check_buf;
+}
+
+void att_reset(void)
+{
+	att_check_buf[0] = 0;
+	bl_err_clear();
 }
 
 int att_fail(int code, const char *check, const char *fmt, ...)
@@ -204,6 +212,42 @@ X509 *att_x509_load(const uint8_t *p, size_t n, const char *what)
 	return x;
 }
 
+/*
+ * The next PEM block labelled `label` in c, base64-decoded into *der
+ * (replacing its contents). Blocks may follow each other without a newline,
+ * as in the PCK chains real quotes carry. Returns 1, 0 at the end, or <0.
+ */
+static int pem_next(struct bl_cur *c, const char *label, struct bl_buf *der)
+{
+	char begin[64], end[64];
+	const uint8_t *rest = c->base + c->pos, *b, *e;
+	size_t left = bl_cur_left(c), bl, el, outlen;
+	struct bl_buf text = BL_BUF_INIT;
+	int rc;
+
+	bl = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+	el = (size_t)snprintf(end, sizeof(end), "-----END %s-----", label);
+	b = memmem(rest, left, begin, bl);
+	if (!b)
+		return 0;
+	e = memmem(b + bl, left - (size_t)(b + bl - rest), end, el);
+	if (!e)
+		return bl_err(BL_EINVAL, "PEM: no END line");
+	for (const uint8_t *q = b + bl; q < e; q++)
+		if (*q != '\n' && *q != '\r' && *q != ' ' && *q != '\t')
+			BL_TRY_GOTO(rc, bl_buf_putc(&text, *q), out_free_text);
+	bl_buf_reset(der);
+	BL_TRY_GOTO(rc, bl_buf_reserve(der, text.len / 4 * 3 + 3), out_free_text);
+	BL_TRY_GOTO(rc, bl_b64_decode((const char *)text.p, text.len, der->p, der->cap, &outlen, 0),
+	            out_free_text);
+	der->len = outlen;
+	c->pos = (size_t)(e + el - c->base);
+	rc = 1;
+out_free_text:
+	bl_buf_free(&text);
+	return rc;
+}
+
 int att_x509_load_many(const uint8_t *p, size_t n, STACK_OF(X509) * *sk, const char *what)
 {
 	int rc = 0;
@@ -213,13 +257,17 @@ int att_x509_load_many(const uint8_t *p, size_t n, STACK_OF(X509) * *sk, const c
 	if (!*sk && !(*sk = sk_X509_new_null()))
 		return bl_err(BL_ENOMEM, "%s: out of memory", what);
 	if (is_pem(p, n)) {
-		BIO *b = BIO_new_mem_buf(p, (int)n);
-		X509 *x;
+		struct bl_cur c = bl_cur_make(p, n);
+		struct bl_buf der = BL_BUF_INIT;
 		int count = 0;
 
-		if (!b)
-			return bl_err(BL_ENOMEM, "%s: out of memory", what);
-		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		while ((rc = pem_next(&c, "CERTIFICATE", &der)) > 0) {
+			X509 *x = att_x509_load(der.p, der.len, what);
+
+			if (!x) {
+				rc = BL_EINVAL;
+				break;
+			}
 			if (!sk_X509_push(*sk, x)) {
 				X509_free(x);
 				rc = bl_err(BL_ENOMEM, "%s: out of memory", what);
@@ -227,8 +275,7 @@ int att_x509_load_many(const uint8_t *p, size_t n, STACK_OF(X509) * *sk, const c
 			}
 			count++;
 		}
-		BIO_free(b);
-		ERR_clear_error();
+		bl_buf_free(&der);
 		if (!rc && count == 0)
 			rc = bl_err(BL_EINVAL, "%s: no PEM certificate", what);
 		return rc;
