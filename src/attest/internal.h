@@ -110,6 +110,7 @@ struct att_quote;
 struct att_intel_collateral {
 	STACK_OF(X509) * tcb_chain; /* may be NULL */
 	struct att_blob tcb_info, qe_identity;
+	time_t chain_at; /* 0: judge the TCB signing chain at `at` */
 };
 BL_MUST_CHECK int att_intel_tcb_apply(const struct att_intel_collateral *col,
                                       STACK_OF(X509) * anchors, STACK_OF(X509_CRL) * crls,
