@@ -349,6 +349,12 @@ BL_MUST_CHECK int att_report_data_check(const struct att_claims *c, const uint8_
 /* The name of the check that failed last on this thread ("snp.signature"), "" if none. */
 const char *att_failed_check(void);
 
+/*
+ * Parse an RFC 3339 time in UTC, "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00)"
+ * (the fraction is dropped), as `--at` takes it and Intel collateral writes it.
+ */
+BL_MUST_CHECK int att_parse_time(const char *s, time_t *out);
+
 /* Compare versions a.b with c.d as versions: <0, 0, >0 (for ABI minimums). */
 static inline int att_version_cmp(unsigned a_major, unsigned a_minor, unsigned b_major,
                                   unsigned b_minor)

@@ -122,7 +122,4 @@ BL_MUST_CHECK int att_snp_verify_ex(const uint8_t *report, size_t len, const str
                                     STACK_OF(X509_CRL) * extra_crls, X509 *vcek_in,
                                     struct att_claims *out);
 
-/* Parse an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" (or +00:00). */
-BL_MUST_CHECK int att_parse_time(const char *s, time_t *out);
-
 #endif
