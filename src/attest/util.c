@@ -410,8 +410,9 @@ static X509 *find_anchor(STACK_OF(X509) * anchors, const X509 *x, int self)
  * Find the leaf and put the certificates after it in issuing order (some collateral lists
  * the root before the intermediate); certificates off the path are dropped.
  */
-static int order_chain(STACK_OF(X509) * chain)
+static int order_chain(STACK_OF(X509) * chain, const char *prefix)
 {
+	char chk[64];
 	int n = sk_X509_num(chain);
 	STACK_OF(X509) *rest = sk_X509_new_null();
 	X509 *cur;
@@ -456,6 +457,14 @@ static int order_chain(STACK_OF(X509) * chain)
 			return bl_err(BL_ENOMEM, "out of memory");
 		}
 	}
+	if (sk_X509_num(rest)) {
+		char cn[96];
+
+		subject_cn(sk_X509_value(rest, 0), cn, sizeof(cn));
+		snprintf(chk, sizeof(chk), "%s.chain", prefix);
+		sk_X509_pop_free(rest, X509_free);
+		return att_fail(BL_EVERIFY, chk, "'%s' is not on the path from the leaf", cn);
+	}
 	sk_X509_pop_free(rest, X509_free);
 	return 0;
 }
@@ -469,7 +478,7 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 
 	if (n < 1)
 		return att_fail(BL_EINVAL, prefix, "empty certificate chain");
-	BL_TRY(order_chain(chain));
+	BL_TRY(order_chain(chain, prefix));
 	n = sk_X509_num(chain);
 	top = sk_X509_value(chain, n - 1);
 	if (!X509_NAME_cmp(X509_get_subject_name(top), X509_get_issuer_name(top))) {
