@@ -568,3 +568,12 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 	}
 	return 0;
 }
+
+int att_intel_json_eval(const uint8_t *p, size_t len, int qe, int tdx, time_t at,
+                        struct att_claims *c)
+{
+	struct att_blob b = { p, len };
+
+	att_reset();
+	return qe ? apply_qe_identity(&b, NULL, at, tdx, c) : apply_tcb_info(&b, NULL, at, tdx, c);
+}
