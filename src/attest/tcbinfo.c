@@ -298,7 +298,7 @@ static enum att_tcb_status fold(enum att_tcb_status platform, enum att_tcb_statu
 
 static int comp_svn(const json_t *tcb, int version, const char *array, int i, json_int_t *out)
 {
-	char k[24];
+	char k[32];
 
 	if (version == 2) {
 		snprintf(k, sizeof(k), "sgxtcbcomp%02dsvn", i + 1);
