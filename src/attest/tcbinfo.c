@@ -455,6 +455,11 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 			continue;
 		BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
 		date = json_string_value(json_object_get(lv, "tcbDate"));
+		if (date && (strlen(date) >= sizeof(c->tcb_date) ||
+		             strspn(date, "0123456789-:.TZ") != strlen(date))) {
+			rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
+			goto out_free_ti;
+		}
 		snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
 		BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
 		if (tdx)
@@ -556,6 +561,21 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 		                "TCB info or QE identity given without the TCB signing chain");
 	BL_TRY(att_chain_verify(col->tcb_chain, anchors, crls, col->chain_at ? col->chain_at : at,
 	                        "tcb_signing"));
+	/* Only Intel's TCB signing certificate, issued by the root itself, signs
+	 * collateral: a PCK key (which a platform holds) must not. */
+	{
+		const X509 *leaf = sk_X509_value(col->tcb_chain, 0);
+		char cn[96] = "";
+		int n = sk_X509_num(col->tcb_chain);
+
+		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
+		                          sizeof(cn));
+		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2)
+			return att_fail(BL_EVERIFY, "tcb_signing.chain",
+			                "'%s' (chain of %d) is not the Intel SGX TCB Signing "
+			                "certificate under the root",
+			                cn, n);
+	}
 	key = X509_get0_pubkey(sk_X509_value(col->tcb_chain, 0));
 	if (!key || !EVP_PKEY_is_a(key, "EC"))
 		return att_fail(BL_EVERIFY, "tcb_signing.key", "TCB signing key is not ECDSA");

@@ -564,6 +564,31 @@ static void test_sgx_tcb_info_expired(void **state)
 	free(q.p);
 }
 
+/* Keys that chain to the Intel root but have another role are refused. */
+static void test_sgx_key_roles(void **state)
+{
+	(void)state;
+	struct file q = load("steward/quote.icelake");
+	struct file tcb_chain = load("tdx/tcb_info_issuer_chain.pem");
+	struct file tcb = load("tdx/tcbInfo.json");
+	struct att_opts o = { .at = T("2023-02-01T00:00:00Z") };
+	struct att_claims c;
+	uint8_t *pem = find(q.p, q.len, "-----BEGIN CERTIFICATE-----");
+
+	/* The TCB signing certificate offered as the PCK chain. */
+	o.pck_chain = blob(tcb_chain);
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "pck.chain");
+	o.pck_chain.len = 0;
+	/* The platform's own PCK chain offered as the TCB signing chain. */
+	o.tcb_info = blob(tcb);
+	o.tcb_signing_chain.p = pem;
+	o.tcb_signing_chain.len = q.len - (size_t)(pem - q.p);
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "tcb_signing.chain");
+	free(q.p);
+	free(tcb_chain.p);
+	free(tcb.p);
+}
+
 static void test_intel_sample_sgx(void **state)
 {
 	(void)state;
@@ -756,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_sgx_roots_and_crls),
 		cmocka_unit_test(test_sgx_tcb_info),
 		cmocka_unit_test(test_sgx_tcb_info_expired),
+		cmocka_unit_test(test_sgx_key_roles),
 		cmocka_unit_test(test_intel_sample_sgx),
 		cmocka_unit_test(test_tdx_quote),
 		cmocka_unit_test(test_intel_sample_tdx),
