@@ -19,6 +19,7 @@
 
 #include "attest/attest.h"
 #include "attest/internal.h"
+#include "common/buf.h"
 #include "common/digest.h"
 
 struct file {
@@ -700,6 +701,78 @@ static void test_tdx_quote(void **state)
 	free(chain.p);
 }
 
+/* DER TLV with a definite length (X.690 §8.1.3) appended to b. */
+static void tlv(struct bl_buf *b, uint8_t tag, const void *p, size_t n)
+{
+	assert_int_equal(bl_buf_putc(b, tag), 0);
+	if (n < 0x80) {
+		assert_int_equal(bl_buf_putc(b, (uint8_t)n), 0);
+	} else if (n < 0x100) {
+		assert_int_equal(bl_buf_putc(b, 0x81), 0);
+		assert_int_equal(bl_buf_putc(b, (uint8_t)n), 0);
+	} else {
+		assert_true(n < 0x10000);
+		assert_int_equal(bl_buf_putc(b, 0x82), 0);
+		assert_int_equal(bl_buf_put16be(b, (uint16_t)n), 0);
+	}
+	assert_int_equal(bl_buf_append(b, p, n), 0);
+}
+
+/* TDX evidence (Bailey's OID .1.4) built from the real quote and collateral. */
+static void test_tdx_evidence(void **state)
+{
+	(void)state;
+	struct file q = load("tdx/tdx_quote_6.dat"), tcb = load("tdx/tcbInfo.json");
+	struct file qe = load("tdx/enclaveIdentity.json");
+	struct file chain = load("tdx/tcb_info_issuer_chain.pem");
+	struct bl_buf certs = BL_BUF_INIT, inner = BL_BUF_INIT, t = BL_BUF_INIT, ev = BL_BUF_INIT;
+	struct att_opts o = { .at = T("2025-11-01T00:00:00Z"),
+		              .tcb_signing_at = T("2025-05-01T00:00:00Z") };
+	STACK_OF(X509) *sk = NULL;
+	struct att_claims c;
+
+	assert_int_equal(att_x509_load_many(chain.p, chain.len, &sk, "chain"), 0);
+	for (int i = 0; i < sk_X509_num(sk); i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(sk_X509_value(sk, i), &der);
+
+		assert_true(n > 0);
+		assert_int_equal(bl_buf_append(&certs, der, (size_t)n), 0);
+		OPENSSL_free(der);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	tlv(&inner, DER_OCTETSTRING, q.p, q.len); /* quote */
+	tlv(&t, DER_SEQUENCE, NULL, 0); /* empty SEQUENCE OF CRL entries */
+	tlv(&inner, DER_SEQUENCE, t.p, t.len); /* CrlList */
+	bl_buf_reset(&t);
+	tlv(&t, DER_SEQUENCE, certs.p, certs.len);
+	tlv(&t, DER_OCTETSTRING, tcb.p, tcb.len);
+	tlv(&inner, DER_SEQUENCE, t.p, t.len); /* tcb */
+	bl_buf_reset(&t);
+	tlv(&t, DER_OCTETSTRING, qe.p, qe.len);
+	tlv(&inner, DER_CTX0, t.p, t.len); /* [0] QE identity */
+	tlv(&ev, DER_SEQUENCE, inner.p, inner.len);
+	assert_int_equal(att_evidence_verify(ATT_KIND_TDX, ev.p, ev.len, &o, &c), 0);
+	assert_int_equal(c.kind, ATT_KIND_TDX);
+	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
+	assert_int_equal(c.qe_status, ATT_TCB_UP_TO_DATE);
+	/* The same bytes are not SGX evidence. */
+	expect_fail(att_evidence_verify(ATT_KIND_SGX, ev.p, ev.len, &o, &c), BL_EUNSUPP,
+	            "quote.version");
+	/* A trailing element after [0] is malformed. */
+	assert_int_equal(bl_buf_putc(&ev, 0), 0);
+	expect_fail(att_evidence_verify(ATT_KIND_TDX, ev.p, ev.len, &o, &c), BL_EINVAL,
+	            "evidence.format");
+	bl_buf_free(&certs);
+	bl_buf_free(&inner);
+	bl_buf_free(&t);
+	bl_buf_free(&ev);
+	free(q.p);
+	free(tcb.p);
+	free(qe.p);
+	free(chain.p);
+}
+
 static void test_intel_sample_tdx(void **state)
 {
 	(void)state;
@@ -784,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_sgx_key_roles),
 		cmocka_unit_test(test_intel_sample_sgx),
 		cmocka_unit_test(test_tdx_quote),
+		cmocka_unit_test(test_tdx_evidence),
 		cmocka_unit_test(test_intel_sample_tdx),
 		cmocka_unit_test(test_kvm_and_kinds),
 	};
