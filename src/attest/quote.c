@@ -275,8 +275,8 @@ static int check_pck_names(STACK_OF(X509) * chain)
 	if (strcmp(cn, "Intel SGX PCK Certificate") ||
 	    (strcmp(icn, "Intel SGX PCK Platform CA") && strcmp(icn, "Intel SGX PCK Processor CA")))
 		return att_fail(BL_EVERIFY, "pck.chain",
-		                "leaf '%s' issued by '%s' is not a PCK certificate from a PCK CA", cn,
-		                icn);
+		                "leaf '%s' issued by '%s' is not a PCK certificate from a PCK CA",
+		                cn, icn);
 	return 0;
 }
 
