@@ -159,6 +159,9 @@ struct att_snp_tcb {
 	uint8_t bootloader, tee, snp, microcode, fmc; /* fmc is 0 before Turin */
 };
 
+/* Decode a raw TCB_VERSION for a product (Turin has its own layout). */
+void att_snp_tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *out);
+
 struct att_snp_claims {
 	enum att_snp_product product;
 	uint32_t version; /* report version, 2 or 3 */
@@ -305,7 +308,7 @@ struct att_opts {
 
 /* ---- entry points ------------------------------------------------------- */
 
-/* Verify a raw SEV-SNP ATTESTATION_REPORT of `len` bytes (at least 0x4A0). */
+/* Verify a raw SEV-SNP ATTESTATION_REPORT of exactly 0x4A0 bytes. */
 BL_MUST_CHECK int att_snp_verify(const uint8_t *report, size_t len, const struct att_opts *opts,
                                  struct att_claims *out);
 

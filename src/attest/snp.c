@@ -79,7 +79,7 @@ const char *att_snp_product_name(enum att_snp_product p)
 	}
 }
 
-static void tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *t)
+void att_snp_tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->raw = raw;
@@ -276,10 +276,10 @@ static void fill_claims(const struct snp_raw *r, enum att_snp_product prod, stru
 	memcpy(s->report_id, r->report_id, 32);
 	memcpy(s->report_id_ma, r->report_id_ma, 32);
 	memcpy(s->chip_id, r->chip_id, 64);
-	tcb_decode(r->current_tcb, prod, &s->current_tcb);
-	tcb_decode(r->reported_tcb, prod, &s->reported_tcb);
-	tcb_decode(r->committed_tcb, prod, &s->committed_tcb);
-	tcb_decode(r->launch_tcb, prod, &s->launch_tcb);
+	att_snp_tcb_decode(r->current_tcb, prod, &s->current_tcb);
+	att_snp_tcb_decode(r->reported_tcb, prod, &s->reported_tcb);
+	att_snp_tcb_decode(r->committed_tcb, prod, &s->committed_tcb);
+	att_snp_tcb_decode(r->launch_tcb, prod, &s->launch_tcb);
 	s->current_build = r->current[0];
 	s->current_minor = r->current[1];
 	s->current_major = r->current[2];

@@ -425,6 +425,16 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EUNSUPP, "tcb_info.version", "TDX TCB info must be version 3");
 		goto out_free_ti;
 	}
+	if (json_object_get(ti, "tcbType")) {
+		json_int_t type;
+
+		BL_TRY_GOTO(rc, get_uint(ti, "tcbType", 1000, &type, "tcb_info"), out_free_ti);
+		if (type != 0) {
+			rc = att_fail(BL_EUNSUPP, "tcb_info.version", "tcbType %lld (0 supported)",
+			              (long long)type);
+			goto out_free_ti;
+		}
+	}
 	BL_TRY_GOTO(rc, check_dates(ti, at, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "fmspc", fmspc, 6, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "pceId", pceid, 2, "tcb_info"), out_free_ti);
