@@ -551,6 +551,8 @@ static int apply_qe_identity(const struct att_blob *b, EVP_PKEY *key, time_t at,
 		if (c->pck.qe_isvsvn < isvsvn)
 			continue;
 		BL_TRY_GOTO(rc, parse_status(lv, "qe_identity", &c->qe_status), out_free_qi);
+		if (c->tcb_status != ATT_TCB_UNKNOWN)
+			c->tcb_status = fold(c->tcb_status, c->qe_status);
 		rc = add_advisories(lv, "qe_identity", c);
 		goto out_free_qi;
 	}
@@ -593,11 +595,8 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 		return att_fail(BL_EVERIFY, "tcb_signing.key", "TCB signing key is not ECDSA");
 	if (col->tcb_info.len)
 		BL_TRY(apply_tcb_info(&col->tcb_info, key, at, tdx, out));
-	if (col->qe_identity.len) {
+	if (col->qe_identity.len)
 		BL_TRY(apply_qe_identity(&col->qe_identity, key, at, tdx, out));
-		if (out->tcb_status != ATT_TCB_UNKNOWN)
-			out->tcb_status = fold(out->tcb_status, out->qe_status);
-	}
 	return 0;
 }
 

@@ -773,6 +773,126 @@ static void test_tdx_evidence(void **state)
 	free(chain.p);
 }
 
+/* A copy of text with the first `from` replaced by `to` (NUL-terminated). */
+static struct att_blob edit(const struct file *f, const char *from, const char *to)
+{
+	uint8_t *at = memmem(f->p, f->len, from, strlen(from));
+	size_t off, n = f->len - strlen(from) + strlen(to);
+	uint8_t *p = malloc(n + 1);
+	struct att_blob b;
+
+	assert_non_null(at);
+	off = (size_t)(at - f->p);
+	memcpy(p, f->p, off);
+	memcpy(p + off, to, strlen(to));
+	memcpy(p + off + strlen(to), at + strlen(from), f->len - off - strlen(from));
+	p[n] = 0;
+	b.p = p;
+	b.len = n;
+	return b;
+}
+
+/* Evaluate an edited collateral file against real claims (signature skipped). */
+static void eval_edit(const struct file *f, int qe, const struct att_claims *base, const char *from,
+                      const char *to, int code, const char *check)
+{
+	struct att_blob b = edit(f, from, to);
+	struct att_claims c = *base;
+	int rc = att_intel_json_eval(b.p, b.len, qe, 1, T("2025-11-01T00:00:00Z"), &c);
+
+	if (rc != (check ? code : 0))
+		print_message("# edit %s -> %s\n", from, to);
+	if (!check)
+		assert_int_equal(rc, 0);
+	else
+		expect_fail(rc, code, check);
+	free((void *)b.p);
+}
+
+/*
+ * Each content check of the TDX TCB info and TD QE identity, on the real files
+ * with one field changed and the signature check skipped (its own tests are
+ * above), against the claims of the real TDX quote.
+ */
+static void test_tdx_collateral_checks(void **state)
+{
+	(void)state;
+	struct file q = load("tdx/tdx_quote_6.dat"), tcb = load("tdx/tcbInfo.json");
+	struct file qe = load("tdx/enclaveIdentity.json");
+	struct att_opts o = { .at = T("2025-11-01T00:00:00Z") };
+	struct att_claims base, c;
+
+	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &base), 0);
+	/* Unchanged: the same verdicts as with the signature checked. */
+	c = base;
+	assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &c), 0);
+	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
+	assert_string_equal(c.tcb_date, "2018-01-04T00:00:00Z");
+	eval_edit(&tcb, 0, &base, "\"pceId\":\"0000\"", "\"pceId\":\"0100\"", BL_EVERIFY,
+	          "tcb_info.pceid");
+	eval_edit(&tcb, 0, &base, "\"fmspc\":\"00A06D080000\"", "\"fmspc\":\"00A06D080001\"",
+	          BL_EVERIFY, "tcb_info.fmspc");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX\"", "\"id\":\"SGX\"", BL_EVERIFY, "tcb_info.id");
+	eval_edit(&tcb, 0, &base, "\"version\":3", "\"version\":4", BL_EUNSUPP, "tcb_info.version");
+	eval_edit(&tcb, 0, &base, "\"nextUpdate\":\"2025-11-26", "\"nextUpdate\":\"2025-10-30",
+	          BL_EVERIFY, "tcb_info.expired");
+	eval_edit(&tcb, 0, &base, "\"tdxModule\":{\"mrsigner\":\"00",
+	          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
+	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
+	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
+	eval_edit(
+	    &tcb, 0, &base, "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"",
+	    "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"Fine\"", BL_EINVAL, "tcb_info");
+	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"x\":1,\"tcbInfo\":", BL_EINVAL, "tcb_info");
+	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"tcbInfo\":{},\"tcbInfo\":", BL_EINVAL,
+	          "tcb_info");
+	/* With the pcesvn of the UpToDate level met, that level is chosen. */
+	{
+		struct att_claims up = base;
+
+		up.pck.pcesvn = 13;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &up), 0);
+		assert_int_equal(up.tcb_status, ATT_TCB_UP_TO_DATE);
+	}
+	/* A QE below its UpToDate level makes an up-to-date platform OutOfDate;
+	 * a revoked QE revokes (Intel's QVL convergence). */
+	{
+		struct att_claims up = base;
+		struct att_blob b =
+		    edit(&qe, "\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"OutOfDate\"");
+
+		up.pck.pcesvn = 13;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &up), 0);
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 1, 1, o.at, &up), 0);
+		assert_int_equal(up.qe_status, ATT_TCB_OUT_OF_DATE);
+		assert_int_equal(up.tcb_status, ATT_TCB_OUT_OF_DATE);
+		free((void *)b.p);
+		b = edit(&qe, "\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Revoked\"");
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 1, 1, o.at, &up), 0);
+		assert_int_equal(up.tcb_status, ATT_TCB_REVOKED);
+		free((void *)b.p);
+	}
+	/* TD QE identity. */
+	c = base;
+	assert_int_equal(att_intel_json_eval(qe.p, qe.len, 1, 1, o.at, &c), 0);
+	assert_int_equal(c.qe_status, ATT_TCB_UP_TO_DATE);
+	eval_edit(&qe, 1, &base, "\"mrsigner\":\"DC", "\"mrsigner\":\"DD", BL_EVERIFY,
+	          "qe_identity.mrsigner");
+	eval_edit(&qe, 1, &base, "\"isvprodid\":2", "\"isvprodid\":3", BL_EVERIFY,
+	          "qe_identity.isvprodid");
+	eval_edit(&qe, 1, &base, "\"attributes\":\"11", "\"attributes\":\"13", BL_EVERIFY,
+	          "qe_identity.attributes");
+	eval_edit(&qe, 1, &base, "\"miscselect\":\"00000000", "\"miscselect\":\"01000000",
+	          BL_EVERIFY, "qe_identity.miscselect");
+	eval_edit(&qe, 1, &base, "\"id\":\"TD_QE\"", "\"id\":\"QE\"", BL_EVERIFY, "qe_identity.id");
+	eval_edit(&qe, 1, &base, "{\"isvsvn\":4}", "{\"isvsvn\":9}", BL_EVERIFY,
+	          "qe_identity.level"); /* the QE's ISVSVN is 7: only lower levels remain */
+	free(q.p);
+	free(tcb.p);
+	free(qe.p);
+}
+
 static void test_intel_sample_tdx(void **state)
 {
 	(void)state;
@@ -842,23 +962,15 @@ static void test_kvm_and_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snp_milan_raw),
-		cmocka_unit_test(test_snp_go_sev_guest),
-		cmocka_unit_test(test_snp_csr),
-		cmocka_unit_test(test_snp_tamper),
-		cmocka_unit_test(test_snp_chain),
-		cmocka_unit_test(test_snp_csr_collateral),
-		cmocka_unit_test(test_sgx_quote_raw),
-		cmocka_unit_test(test_sgx_csr),
-		cmocka_unit_test(test_sgx_tamper),
-		cmocka_unit_test(test_sgx_roots_and_crls),
-		cmocka_unit_test(test_sgx_tcb_info),
-		cmocka_unit_test(test_sgx_tcb_info_expired),
-		cmocka_unit_test(test_sgx_key_roles),
-		cmocka_unit_test(test_intel_sample_sgx),
-		cmocka_unit_test(test_tdx_quote),
-		cmocka_unit_test(test_tdx_evidence),
-		cmocka_unit_test(test_intel_sample_tdx),
+		cmocka_unit_test(test_snp_milan_raw), cmocka_unit_test(test_snp_go_sev_guest),
+		cmocka_unit_test(test_snp_csr),       cmocka_unit_test(test_snp_tamper),
+		cmocka_unit_test(test_snp_chain),     cmocka_unit_test(test_snp_csr_collateral),
+		cmocka_unit_test(test_sgx_quote_raw), cmocka_unit_test(test_sgx_csr),
+		cmocka_unit_test(test_sgx_tamper),    cmocka_unit_test(test_sgx_roots_and_crls),
+		cmocka_unit_test(test_sgx_tcb_info),  cmocka_unit_test(test_sgx_tcb_info_expired),
+		cmocka_unit_test(test_sgx_key_roles), cmocka_unit_test(test_intel_sample_sgx),
+		cmocka_unit_test(test_tdx_quote),     cmocka_unit_test(test_tdx_collateral_checks),
+		cmocka_unit_test(test_tdx_evidence),  cmocka_unit_test(test_intel_sample_tdx),
 		cmocka_unit_test(test_kvm_and_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
