@@ -68,6 +68,21 @@
  *   BL_ENOMEM — out of memory.
  * *out is zeroed first and is meaningful only on success.
  *
+ * Check names (att_failed_check()), each with a test that provokes it:
+ *   options                      no verification time
+ *   snp.format .version .signature_algo .mask_chip_key .vmpl .policy
+ *   snp.vcek .vcek_key .signing_key .product .tcb .chip_id .signature
+ *   snp.chain .root .expired .crl .revoked        (VCEK <- ASK <- ARK)
+ *   quote.format .version .qe_vendor .qe_report_signature .qe_report_data
+ *   quote.attestation_key .signature
+ *   pck.chain .root .expired .crl .revoked .key .extensions
+ *   tcb_signing.chain .root .expired .crl .revoked .key
+ *   tcb_info (malformed) .signature .id .version .expired .fmspc .pceid
+ *   tcb_info.level .tdx_module
+ *   qe_identity (malformed) .signature .id .version .expired .miscselect
+ *   qe_identity.attributes .mrsigner .isvprodid .level
+ *   evidence.format .kind .report_data
+ *
  * Thread safety: every function is reentrant; the built-in roots are
  * read-only data.
  */
