@@ -68,7 +68,8 @@
  *   BL_ENOMEM — out of memory.
  * *out is zeroed first and is meaningful only on success.
  *
- * Check names (att_failed_check()), each with a test that provokes it:
+ * Check names (att_failed_check()); tests/unit/test_attest*.c provoke
+ * nearly all of them (the chain ones once each on a generated PKI):
  *   options                      no verification time
  *   snp.format .version .signature_algo .mask_chip_key .vmpl .policy
  *   snp.vcek .vcek_key .signing_key .product .tcb .chip_id .signature

@@ -239,6 +239,17 @@ static void test_snp_tamper(void **state)
 	}
 	assert_int_equal(att_snp_verify(r.p, r.len, &o, &c), 0);
 	expect_fail(att_snp_verify(r.p, r.len - 1, &o, &c), BL_EINVAL, "snp.format");
+	/* Version 3 naming a Genoa CPU (family 19h model 11h) on a Milan chain. */
+	r.p[0] = 3;
+	r.p[0x188] = 0x19;
+	r.p[0x189] = 0x11;
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EVERIFY, "snp.product");
+	r.p[0x189] = 0x01; /* Milan: passes that check, then the signature fails */
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EVERIFY, "snp.signature");
+	r.p[0] = 2;
+	r.p[0x188] = r.p[0x189] = 0;
+	o.vcek.len = 0;
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EINVAL, "snp.vcek");
 	free(r.p);
 	free(v.p);
 }
@@ -886,6 +897,10 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&qe, 1, &base, "\"miscselect\":\"00000000", "\"miscselect\":\"01000000",
 	          BL_EVERIFY, "qe_identity.miscselect");
 	eval_edit(&qe, 1, &base, "\"id\":\"TD_QE\"", "\"id\":\"QE\"", BL_EVERIFY, "qe_identity.id");
+	eval_edit(&qe, 1, &base, "\"version\":2", "\"version\":3", BL_EUNSUPP,
+	          "qe_identity.version");
+	eval_edit(&qe, 1, &base, "\"nextUpdate\":\"2025-11-27", "\"nextUpdate\":\"2025-10-31",
+	          BL_EVERIFY, "qe_identity.expired");
 	eval_edit(&qe, 1, &base, "{\"isvsvn\":4}", "{\"isvsvn\":9}", BL_EVERIFY,
 	          "qe_identity.level"); /* the QE's ISVSVN is 7: only lower levels remain */
 	free(q.p);
@@ -949,6 +964,10 @@ static void test_kvm_and_kinds(void **state)
 	            "evidence.format");
 	expect_fail(att_evidence_verify(ATT_KIND_SGX, junk, 3, &o, &c), BL_EINVAL,
 	            "evidence.format");
+	expect_fail(att_evidence_verify((enum att_kind)9, junk, 3, &o, &c), BL_EINVAL,
+	            "evidence.kind");
+	o.at = 0;
+	expect_fail(att_evidence_verify(ATT_KIND_KVM, NULL, 0, &o, &c), BL_EINVAL, "options");
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.4"), ATT_KIND_TDX);
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.3"), ATT_KIND_SNP);
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.5"), ATT_KIND_NONE);
