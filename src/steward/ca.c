@@ -14,7 +14,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
-#include "attest/claims.h"
+#include "attest/cert.h"
 #include "attest/tlv.h"
 
 #include <openssl/err.h>

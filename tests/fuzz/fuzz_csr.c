@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attest/claims.h"
+#include "attest/cert.h"
 #include "attest/csr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

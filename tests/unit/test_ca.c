@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "attest/claims.h"
+#include "attest/cert.h"
 #include "attest/csr.h"
 #include "steward/ca.h"
 

@@ -1,5 +1,5 @@
 /*
- * claims.h — verified claims as a TCG DICE MultiTcbInfo certificate extension.
+ * cert.h — verified claims as a TCG DICE MultiTcbInfo certificate extension.
  *
  * Encoding follows TCG DICE Attestation Architecture v1.00 §6.1.1 and §6.1.2:
  *
@@ -34,8 +34,8 @@
  * not NUL-terminated. It accepts exactly the subset the encoder writes plus
  * the other optional fields, in order, nothing else.
  */
-#ifndef BL_ATTEST_CLAIMS_H
-#define BL_ATTEST_CLAIMS_H
+#ifndef BL_ATTEST_CERT_H
+#define BL_ATTEST_CERT_H
 
 #include <stddef.h>
 #include <stdint.h>

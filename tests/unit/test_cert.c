@@ -1,4 +1,4 @@
-/* test_claims.c — DICE MultiTcbInfo encoding (src/attest/claims.c). */
+/* test_cert.c — DICE MultiTcbInfo encoding (src/attest/cert.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "attest/claims.h"
+#include "attest/cert.h"
 
 /* Bytes worked out by hand from TCG DICE Attestation Architecture §6.1.1. */
 static void test_exact_der(void **state)

@@ -1,5 +1,5 @@
-/* claims.c — DICE MultiTcbInfo encoding and decoding; see claims.h. */
-#include "attest/claims.h"
+/* cert.c — DICE MultiTcbInfo encoding and decoding; see cert.h. */
+#include "attest/cert.h"
 
 #include <string.h>
 
