@@ -121,11 +121,14 @@ enum att_tcb_status {
 	ATT_TCB_OUT_OF_DATE,
 	ATT_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
 	ATT_TCB_REVOKED,
-	ATT_TCB_NO_MATCH, /* TCB info given but the platform meets no level */
 	ATT_TCB_STATUS_COUNT
 };
 
-/* Intel's spelling ("UpToDate", "SWHardeningNeeded", …), "Unknown", "NoMatch". */
+/*
+ * Intel's spelling ("UpToDate", "SWHardeningNeeded", …) or "Unknown". A
+ * platform that meets no TCB level of the TCB info given fails verification
+ * ("tcb_info.level"); it is not a status.
+ */
 const char *att_tcb_status_name(enum att_tcb_status s);
 /* Parse Intel's spelling; -1 when unknown. */
 int att_tcb_status_parse(const char *s);
@@ -189,6 +192,8 @@ struct att_pck_claims {
 	bool platform_ca; /* issued by the Platform CA (else the Processor CA) */
 	uint16_t qe_isvsvn, qe_isvprodid; /* from the QE report */
 	uint8_t qe_mrenclave[32], qe_mrsigner[32];
+	uint32_t qe_misc_select;
+	uint8_t qe_attributes[16];
 };
 
 struct att_sgx_claims {
@@ -311,7 +316,8 @@ BL_MUST_CHECK int att_tdx_verify(const uint8_t *quote, size_t len, const struct 
  *   TDX: (ours) the SGX layout with the TDX quote, TDX TCB info and, optionally,
  *        a trailing [0] EXPLICIT OCTET STRING holding the TD QE identity JSON.
  *        SGX accepts the same optional trailing QE identity.
- *   CrlList ::= SEQUENCE OF SEQUENCE { url UTF8String, crl CertificateList }
+ *   CrlList ::= SEQUENCE { crls SEQUENCE OF SEQUENCE { url UTF8String,
+ *                                                   crl CertificateList } }
  * The collateral inside is used (CRLs added to opts->crls; the TCB chain and
  * TCB info used unless opts gives its own); opts->at still decides time.
  */
