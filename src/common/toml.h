@@ -55,6 +55,18 @@ size_t bl_toml_table_len(const struct bl_toml *v);
 const char *bl_toml_table_key(const struct bl_toml *v, size_t i);
 struct bl_toml *bl_toml_table_value(const struct bl_toml *v, size_t i);
 struct bl_toml *bl_toml_get(const struct bl_toml *table, const char *key);
+/* Key i with its length (quoted keys may contain NUL); *len may be NULL. */
+const char *bl_toml_table_keyn(const struct bl_toml *v, size_t i, size_t *len);
+
+/*
+ * For configuration readers: fail unless every key of `table` is one of
+ * `allowed` (a NULL-terminated list). The reason names the first unknown
+ * key, the line and column where it was written, and `what` ("[[files]]
+ * entry"): "line 7, column 1: unknown key 'prto' in [[files]] entry".
+ * BL_EINVAL also when `table` is not a table.
+ */
+BL_MUST_CHECK int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed,
+                                     const char *what);
 
 /* Arrays (also arrays of tables). */
 size_t bl_toml_array_len(const struct bl_toml *v);
