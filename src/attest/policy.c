@@ -79,17 +79,24 @@ static const struct flagname snp_policy_names[] = {
 };
 /* SEV-SNP ABI 1.55 table 24, PLATFORM_INFO. */
 static const struct flagname snp_platform_names[] = {
-	{ "SMT", 1u << 0 },      { "TSME", 1u << 1 },
-	{ "ECC", 1u << 2 },      { "RAPL_DIS", 1u << 3 },
-	{ "CIPHERTEXT_HIDING", 1u << 4 }, { NULL, 0 },
+	{ "SMT", 1u << 0 },
+	{ "TSME", 1u << 1 },
+	{ "ECC", 1u << 2 },
+	{ "RAPL_DIS", 1u << 3 },
+	{ "CIPHERTEXT_HIDING", 1u << 4 },
+	{ NULL, 0 },
 };
 /* Intel SDM vol. 3D §38.7.1, SECS.ATTRIBUTES. */
 #define SGX_INIT (1u << 0)
 #define SGX_DEBUG (1u << 1)
 #define SGX_MODE64 (1u << 2)
 static const struct flagname sgx_feature_names[] = {
-	{ "Debug", SGX_DEBUG },         { "ProvisioningKey", 1u << 4 }, { "EInitKey", 1u << 5 },
-	{ "CET", 1u << 6 },             { "KSS", 1u << 7 },             { "AEXNotify", 1u << 10 },
+	{ "Debug", SGX_DEBUG },
+	{ "ProvisioningKey", 1u << 4 },
+	{ "EInitKey", 1u << 5 },
+	{ "CET", 1u << 6 },
+	{ "KSS", 1u << 7 },
+	{ "AEXNotify", 1u << 10 },
 	{ NULL, 0 },
 };
 /* §38.7.2, MISCSELECT. */
@@ -152,8 +159,7 @@ struct ctx {
 
 static int bad(const struct ctx *c, const char *what)
 {
-	return bl_err(BL_EINVAL, "line %u: [%s] %s: %s", bl_toml_line(c->v), c->sect, c->key,
-	              what);
+	return bl_err(BL_EINVAL, "line %u: [%s] %s: %s", bl_toml_line(c->v), c->sect, c->key, what);
 }
 
 static int want_type(const struct ctx *c, enum bl_toml_type t)
@@ -187,8 +193,8 @@ static int get_uint(const struct ctx *c, const struct bl_toml *v, int64_t max, u
 }
 
 /* An array of strings, each passed to fn(c, index, string, len). */
-static int each_string(const struct ctx *c, int (*fn)(const struct ctx *, size_t, const char *,
-                                                        size_t, void *),
+static int each_string(const struct ctx *c,
+                       int (*fn)(const struct ctx *, size_t, const char *, size_t, void *),
                        void *arg)
 {
 	BL_TRY(want_type(c, BL_TOML_ARRAY));
@@ -418,9 +424,8 @@ static int get_min_tcb(const struct ctx *c, enum att_kind kind, struct rules *r)
 		if (kind == ATT_KIND_SNP) {
 			static const char *const names[] = { "bootloader", "tee", "snp",
 				                             "microcode", "fmc" };
-			uint8_t *dst[] = { &r->min_snp.bootloader, &r->min_snp.tee,
-				           &r->min_snp.snp, &r->min_snp.microcode,
-				           &r->min_snp.fmc };
+			uint8_t *dst[] = { &r->min_snp.bootloader, &r->min_snp.tee, &r->min_snp.snp,
+				           &r->min_snp.microcode, &r->min_snp.fmc };
 			size_t j;
 			for (j = 0; j < 5 && strcmp(k, names[j]); j++)
 				;
@@ -442,16 +447,22 @@ static int get_min_tcb(const struct ctx *c, enum att_kind kind, struct rules *r)
 			goto unknown;
 		}
 		continue;
-unknown:
-		return bl_err(BL_EINVAL, "line %u: [%s] min_tcb: unknown key '%s'",
-		              bl_toml_line(v), c->sect, k);
+	unknown:
+		return bl_err(BL_EINVAL, "line %u: [%s] min_tcb: unknown key '%s'", bl_toml_line(v),
+		              c->sect, k);
 	}
 	return 0;
 }
 
 /* Which keys each kind knows. */
-enum { K_KVM = 1 << ATT_KIND_KVM, K_SGX = 1 << ATT_KIND_SGX, K_SNP = 1 << ATT_KIND_SNP,
-       K_TDX = 1 << ATT_KIND_TDX, K_HW = K_SGX | K_SNP | K_TDX, K_ALL = K_HW | K_KVM };
+enum {
+	K_KVM = 1 << ATT_KIND_KVM,
+	K_SGX = 1 << ATT_KIND_SGX,
+	K_SNP = 1 << ATT_KIND_SNP,
+	K_TDX = 1 << ATT_KIND_TDX,
+	K_HW = K_SGX | K_SNP | K_TDX,
+	K_ALL = K_HW | K_KVM
+};
 
 static int set_key(struct rules *r, enum att_kind kind, const struct ctx *c)
 {
@@ -550,16 +561,18 @@ int att_policy_set(struct att_policy *p, enum att_kind kind, const struct bl_tom
 	}
 	if (r->allow && kind != ATT_KIND_KVM && !r->signer.n && !r->hash.n &&
 	    !r->hash_blacklist.n) {
-		rc = bl_err(BL_EINVAL, "line %u: [%s] one of signer, hash or hash_blacklist is "
-		                       "required",
+		rc = bl_err(BL_EINVAL,
+		            "line %u: [%s] one of signer, hash or hash_blacklist is "
+		            "required",
 		            bl_toml_line(table), sect);
 		goto out_reset;
 	}
 	for (size_t i = 0; i < r->hash.n; i++)
 		for (size_t j = 0; j < r->hash_blacklist.n; j++)
 			if (!memcmp(r->hash.v[i], r->hash_blacklist.v[j], r->hash.len)) {
-				rc = bl_err(BL_EINVAL, "line %u: [%s] the same digest is in hash "
-				                       "and hash_blacklist",
+				rc = bl_err(BL_EINVAL,
+				            "line %u: [%s] the same digest is in hash "
+				            "and hash_blacklist",
 				            bl_toml_line(table), sect);
 				goto out_reset;
 			}
@@ -672,19 +685,22 @@ static int check_intel_tcb(const struct rules *r, const char *kind, const struct
 				if (!strcmp(r->advisories.v[j], c->advisories[i]))
 					break;
 			if (j == r->advisories.n)
-				return bl_err(BL_EPERM,
-				              "%s.allowed_advisories: advisory %.32s is not allowed",
-				              kind, c->advisories[i]);
+				return bl_err(
+				    BL_EPERM,
+				    "%s.allowed_advisories: advisory %.32s is not allowed", kind,
+				    c->advisories[i]);
 		}
 	if (c->qe_status != ATT_TCB_UNKNOWN && !(r->tcb_status_mask & (1u << c->qe_status)))
-		return bl_err(BL_EPERM, "%s.allowed_tcb_status: QE identity status %s is not "
-		                        "allowed",
+		return bl_err(BL_EPERM,
+		              "%s.allowed_tcb_status: QE identity status %s is not "
+		              "allowed",
 		              kind, att_tcb_status_name(c->qe_status));
 	if (r->has_min_comp)
 		for (int i = 0; i < 16; i++)
 			if (c->pck.cpusvn_comp[i] < r->min_comp[i])
-				return bl_err(BL_EPERM, "%s.min_tcb: component %d SVN %u is below %u",
-				              kind, i + 1, c->pck.cpusvn_comp[i], r->min_comp[i]);
+				return bl_err(BL_EPERM,
+				              "%s.min_tcb: component %d SVN %u is below %u", kind,
+				              i + 1, c->pck.cpusvn_comp[i], r->min_comp[i]);
 	if (r->has_min_pcesvn && c->pck.pcesvn < r->min_pcesvn)
 		return bl_err(BL_EPERM, "%s.min_tcb: PCE SVN %u is below %u", kind, c->pck.pcesvn,
 		              r->min_pcesvn);
@@ -694,9 +710,9 @@ static int check_intel_tcb(const struct rules *r, const char *kind, const struct
 static int check_snp(const struct rules *r, const struct att_claims *c)
 {
 	const struct att_snp_claims *s = &c->snp;
-	unsigned have = (s->policy_smt ? SNPF_SMT : 0) | (s->policy_migrate_ma ? SNPF_MIGRATE_MA : 0) |
-	                (s->policy_debug ? SNPF_DEBUG : 0) |
-	                (s->policy_single_socket ? SNPF_SINGLE_SOCKET : 0);
+	unsigned have =
+	    (s->policy_smt ? SNPF_SMT : 0) | (s->policy_migrate_ma ? SNPF_MIGRATE_MA : 0) |
+	    (s->policy_debug ? SNPF_DEBUG : 0) | (s->policy_single_socket ? SNPF_SINGLE_SOCKET : 0);
 	unsigned extra = have & ~r->policy_flags;
 
 	BL_TRY(check_list("snp", "hash", "measurement", &r->hash, &r->hash_blacklist,
@@ -711,7 +727,8 @@ static int check_snp(const struct rules *r, const struct att_claims *c)
 		              s->abi_major, s->abi_minor, r->abi_major, r->abi_minor);
 	for (const struct flagname *f = snp_policy_names; f->name; f++)
 		if (extra & f->bit)
-			return bl_err(BL_EPERM, "snp.policy_flags: guest policy allows %s", f->name);
+			return bl_err(BL_EPERM, "snp.policy_flags: guest policy allows %s",
+			              f->name);
 	if (c->debug && !(r->policy_flags & SNPF_DEBUG))
 		return bl_err(BL_EPERM, "snp.policy_flags: guest policy allows Debug");
 	for (const struct flagname *f = snp_platform_names; f->name; f++)
@@ -726,7 +743,8 @@ static int check_snp(const struct rules *r, const struct att_claims *c)
 			                   r->min_snp.microcode, r->min_snp.fmc };
 		for (int i = 0; i < 5; i++)
 			if (have_v[i] < want_v[i])
-				return bl_err(BL_EPERM, "snp.min_tcb: reported %s SVN %u is below %u",
+				return bl_err(BL_EPERM,
+				              "snp.min_tcb: reported %s SVN %u is below %u",
 				              names[i], have_v[i], want_v[i]);
 	}
 	return 0;
@@ -740,8 +758,8 @@ static int check_sgx(const struct rules *r, const struct att_claims *c)
 
 	for (int i = 7; i >= 0; i--)
 		flags = (flags << 8) | s->attributes[i];
-	BL_TRY(check_list("sgx", "hash", "MRENCLAVE", &r->hash, &r->hash_blacklist, s->mrenclave,
-	                  32));
+	BL_TRY(
+	    check_list("sgx", "hash", "MRENCLAVE", &r->hash, &r->hash_blacklist, s->mrenclave, 32));
 	BL_TRY(check_list("sgx", "signer", "MRSIGNER", &r->signer, NULL, s->mrsigner, 32));
 	if ((flags & (SGX_INIT | SGX_MODE64)) != (SGX_INIT | SGX_MODE64))
 		return bl_err(BL_EPERM, "sgx.features: INIT and MODE64BIT must be set");
@@ -771,17 +789,18 @@ static int check_tdx(const struct rules *r, const struct att_claims *c)
 	const struct att_tdx_claims *t = &c->tdx;
 
 	BL_TRY(check_list("tdx", "hash", "MRTD", &r->hash, &r->hash_blacklist, t->mrtd, 48));
-	BL_TRY(check_list("tdx", "mrconfigid", "MRCONFIGID", &r->mrconfigid, NULL, t->mrconfigid,
-	                  48));
+	BL_TRY(
+	    check_list("tdx", "mrconfigid", "MRCONFIGID", &r->mrconfigid, NULL, t->mrconfigid, 48));
 	BL_TRY(check_list("tdx", "mrowner", "MROWNER", &r->mrowner, NULL, t->mrowner, 48));
 	if ((c->debug || (t->td_attributes & 1)) && !r->debug)
 		return bl_err(BL_EPERM, "tdx.debug: the TD is debuggable");
 	if (r->has_min_tee)
 		for (int i = 0; i < 16; i++)
 			if (t->tee_tcb_svn[i] < r->min_tee[i])
-				return bl_err(BL_EPERM,
-				              "tdx.min_tcb: TEE TCB SVN component %d is %u, below %u",
-				              i + 1, t->tee_tcb_svn[i], r->min_tee[i]);
+				return bl_err(
+				    BL_EPERM,
+				    "tdx.min_tcb: TEE TCB SVN component %d is %u, below %u", i + 1,
+				    t->tee_tcb_svn[i], r->min_tee[i]);
 	return check_intel_tcb(r, "tdx", c);
 }
 
@@ -795,8 +814,8 @@ int att_policy_check(const struct att_policy *p, const struct att_claims *c,
 		return bl_err(BL_EPERM, "kind: evidence is %s but the request says %s", kind,
 		              att_csr_kind_name(csr->kind));
 	if (!att_policy_allows(p, c->kind))
-		return bl_err(BL_EPERM, "%s.allow: %s evidence is not accepted by this policy", kind,
-		              kind);
+		return bl_err(BL_EPERM, "%s.allow: %s evidence is not accepted by this policy",
+		              kind, kind);
 	r = &p->r[c->kind];
 	switch (c->kind) {
 	case ATT_KIND_SNP: BL_TRY(check_snp(r, c)); break;
