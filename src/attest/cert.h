@@ -46,7 +46,7 @@
 
 extern const uint8_t att_oid_multitcbinfo[6];
 
-#define ATT_TCB_MAX_FWIDS 4
+#define ATT_TCB_MAX_FWIDS 8
 #define ATT_TCB_MAX_INFOS 8
 
 enum {

@@ -57,7 +57,7 @@ int att_tlv_expect(struct bl_cur *c, uint8_t tag, const char *what, struct att_t
 	size_t off = bl_cur_offset(c);
 
 	if (att_tlv_read(c, out) < 0)
-		return bl_err_wrap(BL_EINVAL, "%s", what);
+		return bl_err_wrap(BL_EINVAL, "%s: ", what);
 	if (out->tag != tag) {
 		c->pos -= out->raw_len;
 		return bl_err(BL_EINVAL, "%s: expected tag 0x%02x at offset %zu, found 0x%02x",
