@@ -185,11 +185,9 @@ int main(int argc, char **argv)
 		goto out_free_cfg;
 	}
 	if (dev) {
-		time_t now = time(NULL), from = svc.at && svc.at < now ? svc.at : now;
 		dev_banner();
-		/* Valid from the verification time (which may be in the past) for a year. */
-		if (stw_ca_generate(&svc.ca, 384, "Bailey Steward DEV CA (insecure)", from - 86400,
-		                    (long)((now - from) / 86400) + 366) < 0) {
+		if (stw_ca_generate(&svc.ca, 384, "Bailey Steward DEV CA (insecure)", time(NULL),
+		                    365) < 0) {
 			fprintf(stderr, "bailey-steward: --dev CA: %s\n", bl_errmsg());
 			goto out_free_cfg;
 		}
@@ -225,7 +223,7 @@ int main(int argc, char **argv)
 	}
 	bl_info("listening on %s (port %u)%s%s", so.listen, stw_server_port(srv),
 	        dev ? ", DEV MODE: KVM accepted, throwaway CA" : "",
-	        svc.at ? ", fixed time from --at" : "");
+	        svc.at ? ", evidence verified as of --at" : "");
 	if (port_file) {
 		FILE *f = fopen(port_file, "w");
 		if (!f || fprintf(f, "%u\n", stw_server_port(srv)) < 0 || fclose(f) != 0) {

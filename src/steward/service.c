@@ -132,7 +132,8 @@ unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, 
 	struct bl_buf tcb = BL_BUF_INIT;
 	const char *names[ATT_CSR_MAX_NAMES];
 	char name_buf[ATT_CSR_MAX_NAMES][ATT_CSR_MAX_NAME_LEN + 1];
-	time_t at = s->at ? s->at : time(NULL);
+	time_t now = time(NULL);
+	time_t at = s->at ? s->at : now;
 	unsigned status;
 	int rc;
 
@@ -165,7 +166,7 @@ unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, 
 		                 .n_names = csr.n_names,
 		                 .claims = tcb.p,
 		                 .claims_len = tcb.len,
-		                 .at = at,
+		                 .at = s->issue_at ? s->issue_at : now,
 		                 .lifetime = s->lifetime };
 	rc = stw_ca_issue(&s->ca, &req, leaf);
 	/* The CA not being valid now is Steward's problem, not the client's. */

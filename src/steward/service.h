@@ -45,7 +45,8 @@ struct stw_service {
 	const struct att_policy *policy; /* borrowed */
 	int dev; /* KVM evidence accepted (with [kvm] allow, or with no config) */
 	int dev_allow_all_kvm; /* --dev without a configuration: KVM needs no [kvm] */
-	time_t at; /* fixed verification and issuance time; 0 = now */
+	time_t at; /* evidence is verified as of this time; 0 = now */
+	time_t issue_at; /* certificates are issued as of this time; 0 = now */
 	long lifetime;
 	struct stw_metrics metrics;
 };

@@ -122,6 +122,7 @@ static int group_setup(void **state)
 	fx->sgx = slurp("vectors/steward/icelake.signed.tcb.crl.multi.xeon.csr", &fx->sgx_len);
 	if (stw_parse_rfc3339(AT, &fx->svc.at) < 0)
 		return -1;
+	fx->svc.issue_at = fx->svc.at;
 	if (stw_ca_generate(&fx->svc.ca, 384, "Test CA", fx->svc.at - 86400, 30) < 0)
 		return -1;
 	if (stw_config_init(&fx->cfg) < 0)
@@ -256,11 +257,11 @@ static void test_time_and_tampering(void **state)
 		skip();
 	setup_service(fx, base_policy, 0);
 	/* Collateral judged as of today has expired: genuine but refused. */
-	fx->svc.at = at + 5L * 365 * 86400;
+	fx->svc.at = fx->svc.issue_at = at + 5L * 365 * 86400;
 	stw_ca_free(&fx->svc.ca);
 	assert_int_equal(stw_ca_generate(&fx->svc.ca, 384, "Later", fx->svc.at - 60, 1), 0);
 	X509_free(post(fx, fx->sgx, fx->sgx_len, 403));
-	fx->svc.at = at;
+	fx->svc.at = fx->svc.issue_at = at;
 	stw_ca_free(&fx->svc.ca);
 	assert_int_equal(stw_ca_generate(&fx->svc.ca, 384, "Test CA", at - 86400, 30), 0);
 
