@@ -24,7 +24,7 @@
  *        be one) set.
  *   SGX  (Intel SGX ECDSA Quote Library API, A.4 "Quote format" v3)
  *        quote version 3, attestation key type 2 (ECDSA P-256); certification
- *        data type 5 (PCK chain PEM) — PCK <- Processor or Platform CA <- the
+ *        data type 5 (PCK chain PEM or DER) or opts->pck_chain — PCK <- Processor or Platform CA <- the
  *        built-in Intel SGX Root CA (or opts->anchors), valid at opts->at,
  *        CRLs given checked; the QE report signed by the PCK key; the QE
  *        report data [0..32] = SHA-256(attestation key || QE auth data) and
@@ -270,6 +270,12 @@ struct att_opts {
 	 * root or an entry of `anchors`. */
 	struct att_blob ask, ark;
 
+	/* Intel: the PCK certificate chain (PCK first; PEM, concatenated DER or
+	 * a DER SEQUENCE OF Certificate). Required when the quote's
+	 * certification data does not carry it (types 1-4: encrypted or clear
+	 * PPID); when given, it replaces the chain carried in the quote. */
+	struct att_blob pck_chain;
+
 	/* CRLs (DER or PEM), any issuer: each is used for the certificates its
 	 * issuer issued; a CRL whose issuer is in the chain must verify and be
 	 * current at `at`. CRLs carried inside CSR evidence are added to these. */
@@ -284,6 +290,12 @@ struct att_opts {
 	struct att_blob tcb_info;
 	struct att_blob qe_identity;
 	struct att_blob tcb_signing_chain;
+	/* When not 0: the time at which the TCB signing chain's certificates
+	 * (not the TCB info or QE identity themselves, which are still judged at
+	 * `at`) must be valid. Intel renews the TCB signing certificate with the
+	 * same key; this lets collateral be checked with a copy of the chain that
+	 * has since expired. An explicit choice: never set by default. */
+	time_t tcb_signing_at;
 
 	/* Trust anchors REPLACING the built-in roots (PEM or DER, one
 	 * certificate each): for tests with Intel's sample collateral. */
@@ -336,6 +348,12 @@ BL_MUST_CHECK int att_report_data_check(const struct att_claims *c, const uint8_
 
 /* The name of the check that failed last on this thread ("snp.signature"), "" if none. */
 const char *att_failed_check(void);
+
+/*
+ * Parse an RFC 3339 time in UTC, "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00)"
+ * (the fraction is dropped), as `--at` takes it and Intel collateral writes it.
+ */
+BL_MUST_CHECK int att_parse_time(const char *s, time_t *out);
 
 /* Compare versions a.b with c.d as versions: <0, 0, >0 (for ABI minimums). */
 static inline int att_version_cmp(unsigned a_major, unsigned a_minor, unsigned b_major,

@@ -17,6 +17,7 @@ static int col_from_opts(const struct att_opts *o, struct att_intel_collateral *
 	memset(col, 0, sizeof(*col));
 	col->tcb_info = o->tcb_info;
 	col->qe_identity = o->qe_identity;
+	col->chain_at = o->tcb_signing_at;
 	if (o->tcb_signing_chain.len) {
 		int rc = att_x509_load_many(o->tcb_signing_chain.p, o->tcb_signing_chain.len,
 		                            &col->tcb_chain, "TCB signing chain");
@@ -158,6 +159,7 @@ static int decode_intel(int tdx, struct bl_cur *v, const struct att_opts *o, str
 	col.tcb_info.len = o->tcb_info.len ? o->tcb_info.len : report.len;
 	if (o->qe_identity.len)
 		col.qe_identity = o->qe_identity;
+	col.chain_at = o->tcb_signing_at;
 	rc = att_quote_verify(tdx, quote.base, quote.len, o, crls, &col, out);
 	goto out_free;
 out_format:

@@ -110,18 +110,23 @@ struct att_quote;
 struct att_intel_collateral {
 	STACK_OF(X509) * tcb_chain; /* may be NULL */
 	struct att_blob tcb_info, qe_identity;
+	time_t chain_at; /* 0: judge the TCB signing chain at `at` */
 };
 BL_MUST_CHECK int att_intel_tcb_apply(const struct att_intel_collateral *col,
                                       STACK_OF(X509) * anchors, STACK_OF(X509_CRL) * crls,
                                       time_t at, int tdx, struct att_claims *out);
+/*
+ * For the fuzz harness only: evaluate a TCB info (qe = 0) or QE identity
+ * (qe = 1) file against claims c WITHOUT checking its signature, so that
+ * the parser and level selection are reachable with mutated input.
+ */
+BL_MUST_CHECK int att_intel_json_eval(const uint8_t *p, size_t len, int qe, int tdx, time_t at,
+                                      struct att_claims *c);
 BL_MUST_CHECK int att_quote_verify(int tdx, const uint8_t *q, size_t len, const struct att_opts *o,
                                    STACK_OF(X509_CRL) * extra_crls,
                                    const struct att_intel_collateral *col, struct att_claims *out);
 BL_MUST_CHECK int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *o,
                                     STACK_OF(X509_CRL) * extra_crls, X509 *vcek_in,
                                     struct att_claims *out);
-
-/* Parse an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SS[.frac]Z" (or +00:00). */
-BL_MUST_CHECK int att_parse_time(const char *s, time_t *out);
 
 #endif

@@ -82,10 +82,14 @@ static int qe_cert_data(struct bl_cur *c, struct quote *q)
 	BL_TRY(bl_cur_sub(c, auth_len, &q->qe_auth));
 	BL_TRY(bl_cur_u16le(c, &type));
 	BL_TRY(bl_cur_u32le(c, &size));
-	if (type != 5)
+	BL_TRY(bl_cur_sub(c, size, &q->pck_pem));
+	/* Types 1-4 carry the PPID (the PCK chain must come from the caller). */
+	if (type < 1 || type > 5)
 		return att_fail(BL_EUNSUPP, "quote.format",
-		                "certification data type %u (5, PCK chain, supported)", type);
-	return bl_cur_sub(c, size, &q->pck_pem);
+		                "certification data type %u (1-5 supported)", type);
+	if (type != 5)
+		q->pck_pem.len = 0;
+	return 0;
 }
 
 static int quote_parse(const uint8_t *p, size_t len, int tdx, struct quote *q)
@@ -362,7 +366,13 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 	rc = enclave_report_parse(bl_cur_make(q.qe_report, ENCLAVE_REPORT_LEN), &qe);
 	if (rc < 0)
 		return att_fail_wrap(rc, "quote.format");
-	rc = att_x509_load_many(q.pck_pem.base, q.pck_pem.len, &chain, "PCK chain");
+	if (o->pck_chain.len)
+		rc = att_x509_load_many(o->pck_chain.p, o->pck_chain.len, &chain, "PCK chain");
+	else if (q.pck_pem.len)
+		rc = att_x509_load_many(q.pck_pem.base, q.pck_pem.len, &chain, "PCK chain");
+	else
+		rc = att_fail(BL_EINVAL, "pck.chain",
+		              "the quote carries no PCK chain and none was given");
 	if (rc < 0) {
 		att_fail_wrap(rc, "pck.chain");
 		goto out_free_chain;

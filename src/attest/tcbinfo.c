@@ -298,17 +298,17 @@ static enum att_tcb_status fold(enum att_tcb_status platform, enum att_tcb_statu
 
 static int comp_svn(const json_t *tcb, int version, const char *array, int i, json_int_t *out)
 {
-	char k[24];
+	char k[32];
 
 	if (version == 2) {
 		snprintf(k, sizeof(k), "sgxtcbcomp%02dsvn", i + 1);
-		return get_uint(tcb, k, 255, out, "tcb_info");
+		return get_uint(tcb, k, 65535, out, "tcb_info");
 	}
 	const json_t *arr = json_object_get(tcb, array);
 
 	if (!json_is_array(arr) || json_array_size(arr) != 16)
 		return att_fail(BL_EINVAL, "tcb_info", "\"%s\" is not 16 components", array);
-	return get_uint(json_array_get(arr, (size_t)i), "svn", 255, out, "tcb_info");
+	return get_uint(json_array_get(arr, (size_t)i), "svn", 65535, out, "tcb_info");
 }
 
 /* Does the platform meet `level`? 1 yes, 0 no, <0 malformed. */
@@ -504,9 +504,10 @@ static int apply_qe_identity(const struct att_blob *b, EVP_PKEY *key, time_t at,
 	BL_TRY_GOTO(rc, get_hex(qi, "attributesMask", attr_mask, 16, "qe_identity"), out_free_qi);
 	BL_TRY_GOTO(rc, get_hex(qi, "mrsigner", mrsigner, 32, "qe_identity"), out_free_qi);
 	BL_TRY_GOTO(rc, get_uint(qi, "isvprodid", 65535, &prodid, "qe_identity"), out_free_qi);
-	/* MISCSELECT is a 32-bit value written in hex, most significant byte first. */
-	m = bl_dec32be(misc);
-	mm = bl_dec32be(misc_mask);
+	/* The hex is the report's MISCSELECT bytes in memory order (as Intel's
+	 * sample collateral shows), i.e. the little-endian u32. */
+	m = bl_dec32le(misc);
+	mm = bl_dec32le(misc_mask);
 	rc = 0;
 	if ((c->pck.qe_misc_select & mm) != (m & mm))
 		rc = att_fail(BL_EVERIFY, "qe_identity.miscselect", "QE MISCSELECT differs");
@@ -553,7 +554,8 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 	if (!col->tcb_chain || sk_X509_num(col->tcb_chain) < 1)
 		return att_fail(BL_EINVAL, "tcb_signing.chain",
 		                "TCB info or QE identity given without the TCB signing chain");
-	BL_TRY(att_chain_verify(col->tcb_chain, anchors, crls, at, "tcb_signing"));
+	BL_TRY(att_chain_verify(col->tcb_chain, anchors, crls, col->chain_at ? col->chain_at : at,
+	                        "tcb_signing"));
 	key = X509_get0_pubkey(sk_X509_value(col->tcb_chain, 0));
 	if (!key || !EVP_PKEY_is_a(key, "EC"))
 		return att_fail(BL_EVERIFY, "tcb_signing.key", "TCB signing key is not ECDSA");
@@ -565,4 +567,13 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 			out->tcb_status = fold(out->tcb_status, out->qe_status);
 	}
 	return 0;
+}
+
+int att_intel_json_eval(const uint8_t *p, size_t len, int qe, int tdx, time_t at,
+                        struct att_claims *c)
+{
+	struct att_blob b = { p, len };
+
+	att_reset();
+	return qe ? apply_qe_identity(&b, NULL, at, tdx, c) : apply_tcb_info(&b, NULL, at, tdx, c);
 }

@@ -280,32 +280,26 @@ int att_x509_load_many(const uint8_t *p, size_t n, STACK_OF(X509) * *sk, const c
 			rc = bl_err(BL_EINVAL, "%s: no PEM certificate", what);
 		return rc;
 	}
-	/* DER: a Certificate is SEQUENCE { SEQUENCE tbs ...}; a SEQUENCE OF
-	 * Certificate is SEQUENCE { SEQUENCE { SEQUENCE tbs ... } ... }. */
-	struct bl_cur c = bl_cur_make(p, n), outer, first, inner;
-	uint8_t t;
+	/* DER: one or more Certificates back to back (SEQUENCE { SEQUENCE tbs
+	 * ... }), or one SEQUENCE OF Certificate (SEQUENCE { SEQUENCE { SEQUENCE
+	 * tbs ... } ... }). */
+	struct bl_cur c = bl_cur_make(p, n), list, outer, first, inner;
+	uint8_t t = 0;
 
+	list = c;
 	BL_TRY(att_der_get(&c, DER_SEQUENCE, &outer, NULL));
-	BL_TRY(bl_cur_expect_end(&c, what));
 	first = outer;
 	BL_TRY(att_der_get(&first, DER_SEQUENCE, &inner, NULL));
 	BL_TRY(att_der_peek(&inner, &t));
-	if (t != DER_SEQUENCE) {
-		X509 *x = att_x509_load(p, n, what);
-
-		if (!x)
-			return BL_EINVAL;
-		if (!sk_X509_push(*sk, x)) {
-			X509_free(x);
-			return bl_err(BL_ENOMEM, "%s: out of memory", what);
-		}
-		return 0;
+	if (t == DER_SEQUENCE) {
+		BL_TRY(bl_cur_expect_end(&c, what));
+		list = outer;
 	}
-	while (!bl_cur_eof(&outer)) {
+	while (!bl_cur_eof(&list)) {
 		struct bl_cur v, whole;
 		X509 *x;
 
-		BL_TRY(att_der_get(&outer, DER_SEQUENCE, &v, &whole));
+		BL_TRY(att_der_get(&list, DER_SEQUENCE, &v, &whole));
 		x = att_x509_load(whole.base, whole.len, what);
 		if (!x)
 			return BL_EINVAL;
@@ -412,6 +406,69 @@ static X509 *find_anchor(STACK_OF(X509) * anchors, const X509 *x, int self)
 	return NULL;
 }
 
+/*
+ * Find the leaf and put the certificates after it in issuing order (some collateral lists
+ * the root before the intermediate); certificates off the path are dropped.
+ */
+static int order_chain(STACK_OF(X509) * chain, const char *prefix)
+{
+	char chk[64];
+	int n = sk_X509_num(chain);
+	STACK_OF(X509) *rest = sk_X509_new_null();
+	X509 *cur;
+
+	if (!rest)
+		return bl_err(BL_ENOMEM, "out of memory");
+	/* The leaf is the first certificate that issued none of the others. */
+	for (int i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(chain, i);
+		int issuer = 0;
+
+		for (int j = 0; j < n && !issuer; j++)
+			issuer =
+			    j != i && !X509_NAME_cmp(X509_get_subject_name(x),
+			                             X509_get_issuer_name(sk_X509_value(chain, j)));
+		if (!issuer) {
+			if (i)
+				sk_X509_unshift(chain, sk_X509_delete(chain, i));
+			break;
+		}
+	}
+	while (sk_X509_num(chain) > 1)
+		sk_X509_push(rest, sk_X509_pop(chain)); /* cannot fail: capacity exists */
+	cur = sk_X509_value(chain, 0);
+	for (int k = 1; k < n; k++) {
+		int found = -1;
+
+		if (!X509_NAME_cmp(X509_get_subject_name(cur), X509_get_issuer_name(cur)))
+			break;
+		for (int i = 0; i < sk_X509_num(rest); i++)
+			if (!X509_NAME_cmp(X509_get_subject_name(sk_X509_value(rest, i)),
+			                   X509_get_issuer_name(cur))) {
+				found = i;
+				break;
+			}
+		if (found < 0)
+			break;
+		cur = sk_X509_delete(rest, found);
+		if (!sk_X509_push(chain, cur)) {
+			X509_free(cur);
+			sk_X509_pop_free(rest, X509_free);
+			return bl_err(BL_ENOMEM, "out of memory");
+		}
+	}
+	if (sk_X509_num(rest)) {
+		char cn[96];
+
+		subject_cn(sk_X509_value(rest, 0), cn, sizeof(cn));
+		snprintf(chk, sizeof(chk), "%s.chain", prefix);
+		sk_X509_pop_free(rest, X509_free);
+		return att_fail(BL_EVERIFY, chk, "'%s' is not on the path from the leaf", cn);
+	}
+	sk_X509_pop_free(rest, X509_free);
+	return 0;
+}
+
 int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(X509_CRL) * crls,
                      time_t at, const char *prefix)
 {
@@ -421,6 +478,8 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 
 	if (n < 1)
 		return att_fail(BL_EINVAL, prefix, "empty certificate chain");
+	BL_TRY(order_chain(chain, prefix));
+	n = sk_X509_num(chain);
 	top = sk_X509_value(chain, n - 1);
 	if (!X509_NAME_cmp(X509_get_subject_name(top), X509_get_issuer_name(top))) {
 		anchor = find_anchor(anchors, top, 1);

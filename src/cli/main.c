@@ -7,6 +7,7 @@
 #include "common/err.h"
 
 static const struct cli_cmd commands[] = {
+	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
 };
 
