@@ -8,6 +8,7 @@
 
 static const struct cli_cmd commands[] = {
 	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
+	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
 };
 
