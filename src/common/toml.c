@@ -50,6 +50,8 @@ struct bl_toml {
 		struct {
 			struct toml_kv *kv;
 			size_t len, cap;
+			size_t *idx; /* hash index of kv (entry i+1; 0 empty), NULL when small */
+			size_t icap; /* slots in idx, a power of two */
 		} tab;
 		struct {
 			struct bl_toml **v;
@@ -83,7 +85,7 @@ struct keypath {
 struct parser {
 	struct bl_cur cur;
 	unsigned line; /* 1-based line of the next byte */
-	size_t line_start; /* offset of the first byte of that line */
+	unsigned col; /* 1-based column (in characters) of the next byte */
 	struct bl_toml *root;
 	struct bl_toml *table; /* the table key/value lines go into */
 	unsigned table_depth; /* nesting of that table below the root */
@@ -117,6 +119,7 @@ static void node_free(struct bl_toml *v)
 			node_free(v->u.tab.kv[i].val);
 		}
 		free(v->u.tab.kv);
+		free(v->u.tab.idx);
 		break;
 	case BL_TOML_ARRAY:
 		for (size_t i = 0; i < v->u.arr.len; i++)
@@ -138,8 +141,63 @@ void bl_toml_free(struct bl_toml *root)
 	node_free(root);
 }
 
+/*
+ * Tables of TOML_INDEX_MIN keys or more get a hash index, so that a document
+ * with many keys in one table is not quadratic to parse. FNV-1a, linear
+ * probing, load at most one half.
+ */
+#define TOML_INDEX_MIN 16
+
+static size_t key_hash(const char *k, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)k[i]) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static void index_put(struct bl_toml *t, size_t i)
+{
+	size_t mask = t->u.tab.icap - 1;
+	size_t h = key_hash(t->u.tab.kv[i].key, t->u.tab.kv[i].klen) & mask;
+
+	while (t->u.tab.idx[h])
+		h = (h + 1) & mask;
+	t->u.tab.idx[h] = i + 1;
+}
+
+/* Make the index hold `want` keys at load one half or less. */
+BL_MUST_CHECK static int index_grow(struct bl_toml *t, size_t want)
+{
+	size_t cap = 64, *idx;
+
+	while (cap < want * 2)
+		cap *= 2;
+	if (cap <= t->u.tab.icap)
+		return 0;
+	idx = calloc(cap, sizeof(*idx));
+	if (!idx)
+		return bl_err(BL_ENOMEM, "out of memory");
+	free(t->u.tab.idx);
+	t->u.tab.idx = idx;
+	t->u.tab.icap = cap;
+	for (size_t i = 0; i < t->u.tab.len; i++)
+		index_put(t, i);
+	return 0;
+}
+
 static struct toml_kv *table_find(const struct bl_toml *t, const char *key, size_t klen)
 {
+	if (t->u.tab.idx) {
+		size_t mask = t->u.tab.icap - 1, h = key_hash(key, klen) & mask;
+		for (; t->u.tab.idx[h]; h = (h + 1) & mask) {
+			struct toml_kv *kv = &t->u.tab.kv[t->u.tab.idx[h] - 1];
+			if (kv->klen == klen && memcmp(kv->key, key, klen) == 0)
+				return kv;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < t->u.tab.len; i++) {
 		struct toml_kv *kv = &t->u.tab.kv[i];
 		if (kv->klen == klen && memcmp(kv->key, key, klen) == 0)
@@ -162,6 +220,8 @@ BL_MUST_CHECK static int table_add(struct bl_toml *t, const struct keypart *k, s
 		t->u.tab.kv = n;
 		t->u.tab.cap = cap;
 	}
+	if (t->u.tab.len + 1 >= TOML_INDEX_MIN)
+		BL_TRY(index_grow(t, t->u.tab.len + 1));
 	key = malloc(k->len + 1);
 	if (!key)
 		return bl_err(BL_ENOMEM, "out of memory");
@@ -174,6 +234,8 @@ BL_MUST_CHECK static int table_add(struct bl_toml *t, const struct keypart *k, s
 	kv->line = k->at.line;
 	kv->col = k->at.col;
 	kv->val = val;
+	if (t->u.tab.idx)
+		index_put(t, t->u.tab.len - 1);
 	return 0;
 }
 
@@ -223,7 +285,9 @@ static void adv(struct parser *p)
 		return;
 	if (c == '\n') {
 		p->line++;
-		p->line_start = p->cur.pos;
+		p->col = 1;
+	} else if ((c & 0xc0) != 0x80) {
+		p->col++; /* continuation bytes belong to the character already counted */
 	}
 }
 
@@ -233,23 +297,9 @@ static void adv_n(struct parser *p, size_t n)
 		adv(p);
 }
 
-/* Column (1-based, in characters) of offset `off` on the current line. */
-static unsigned column_of(const struct parser *p, size_t off)
-{
-	struct bl_cur c = p->cur;
-	unsigned col = 1;
-	uint8_t b = 0;
-
-	c.pos = p->line_start;
-	while (c.pos < off && bl_cur_u8(&c, &b) == 0)
-		if ((b & 0xc0) != 0x80)
-			col++;
-	return col;
-}
-
 static struct pos here(const struct parser *p)
 {
-	struct pos at = { p->line, column_of(p, p->cur.pos) };
+	struct pos at = { p->line, p->col };
 	return at;
 }
 
@@ -683,6 +733,8 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 	} else if (tok[0] == '+' || tok[0] == '-') {
 		neg = tok[0] == '-';
 		i = 1;
+		if (tok[1] == '0' && (tok[2] == 'x' || tok[2] == 'o' || tok[2] == 'b'))
+			return perr_at(p, at, "integer '%s': a base prefix takes no sign", tok);
 	}
 	if (base == 10 && tok[i] == '0' && tok[i + 1] != '\0')
 		return perr_at(p, at, "leading zero in integer '%s'", tok);
@@ -1260,6 +1312,7 @@ struct bl_toml *bl_toml_parse(const char *text, size_t len)
 	}
 	p.cur = bl_cur_make(text, len);
 	p.line = 1;
+	p.col = 1;
 	p.root = node_new(BL_TOML_TABLE, start);
 	if (!p.root)
 		return NULL;
@@ -1268,7 +1321,7 @@ struct bl_toml *bl_toml_parse(const char *text, size_t len)
 	/* A byte order mark may open the document (toml-test valid/utf8-bom-*). */
 	if (pk(&p) == 0xef && pk_at(&p, 1) == 0xbb && pk_at(&p, 2) == 0xbf) {
 		adv_n(&p, 3);
-		p.line_start = 3;
+		p.col = 1;
 	}
 	BL_TRY_GOTO(rc, check_utf8(&p), out_free_root);
 	while (pk(&p) >= 0) {
@@ -1413,5 +1466,18 @@ int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, 
 			return bl_err(BL_EINVAL, "line %u, column %u: unknown key '%s' in %s",
 			              kv->line, kv->col, kv->key, what);
 	}
+	return 0;
+}
+
+int bl_toml_expect_type(const struct bl_toml *v, enum bl_toml_type t, const char *what)
+{
+	if (!v)
+		return bl_err(BL_ENOENT, "%s is missing", what);
+	if (v->type != t)
+		return bl_err(BL_EINVAL, "line %u, column %u: %s must be %s %s, not %s %s", v->line,
+		              v->col, what, t == BL_TOML_INTEGER || t == BL_TOML_ARRAY ? "an" : "a",
+		              bl_toml_type_name(t),
+		              v->type == BL_TOML_INTEGER || v->type == BL_TOML_ARRAY ? "an" : "a",
+		              bl_toml_type_name(v->type));
 	return 0;
 }

@@ -12,7 +12,13 @@
  *
  * Every value remembers the line and column where it was defined, so that
  * programs reading configuration can name the place of a bad value or an
- * unknown key.
+ * unknown key. Columns count characters (UTF-8 sequences), from 1.
+ *
+ * Limits and choices: values nested more than 128 levels below the root
+ * (tables, arrays, dotted-key parts together) are refused, so recursion is
+ * bounded; a bare value (number, datetime) is at most 128 bytes. Newlines
+ * inside multi-line strings come back as "\n" whatever the file used.
+ * Fractional seconds are kept with at least three digits ("07:32:00.600").
  *
  * Ownership: the tree belongs to the root; bl_toml_free(root) frees it all.
  * Pointers returned by the accessors live as long as the root.
@@ -65,6 +71,13 @@ const char *bl_toml_table_keyn(const struct bl_toml *v, size_t i, size_t *len);
  * entry"): "line 7, column 1: unknown key 'prto' in [[files]] entry".
  * BL_EINVAL also when `table` is not a table.
  */
+/*
+ * For configuration readers: 0 when v is a value of type t. Otherwise
+ * BL_ENOENT "<what> is missing" when v is NULL (an absent key), or BL_EINVAL
+ * "line 3, column 8: <what> must be a string, not an integer".
+ */
+BL_MUST_CHECK int bl_toml_expect_type(const struct bl_toml *v, enum bl_toml_type t,
+                                      const char *what);
 BL_MUST_CHECK int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed,
                                      const char *what);
 
