@@ -162,9 +162,6 @@ int main(int argc, char **argv)
 		if (att_tlv_expect(&crls.body, 0x30, "crls", &entry) < 0)
 			die("crl list");
 		struct bl_cur e = entry.body;
-		if (att_tlv_expect(&e, 0x30, "crl seq", &entry) < 0)
-			break;
-		e = entry.body;
 		while (!bl_cur_eof(&e)) {
 			if (att_tlv_expect(&e, 0x30, "crl entry", &one) < 0)
 				die("crl entry");
