@@ -187,8 +187,8 @@ int main(int argc, char **argv)
 	struct stw_reply r;
 	stw_service_post(&svc, STW_CT_PKCS10, csr_der, csr_len, &r);
 	if (r.status != 200) {
-		fprintf(stderr, "bench_steward: issuance failed: %u %.*s", r.status, (int)r.body.len,
-		        r.body.p);
+		fprintf(stderr, "bench_steward: issuance failed: %u %.*s", r.status,
+		        (int)r.body.len, r.body.p);
 		return 1;
 	}
 	size_t hdr = (r.body.p[1] & 0x80) ? 2 + (r.body.p[1] & 0x7f) : 2;
