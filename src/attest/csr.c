@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "attest/tlv.h"
@@ -206,25 +208,64 @@ static int parse_attributes(struct bl_cur *attrs, struct att_csr *out)
 	return 0;
 }
 
+/*
+ * SubjectPublicKeyInfo for EC keys (RFC 5480 §2): AlgorithmIdentifier
+ * { id-ecPublicKey, namedCurve } and the uncompressed point in a BIT STRING.
+ * Read here with the cursor and imported with EVP_PKEY_fromdata, which
+ * checks that the point is on the curve: several times faster than
+ * OpenSSL 3's generic decoder (d2i_PUBKEY), and strict about the form.
+ */
+static const uint8_t oid_ec_public_key[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const uint8_t oid_p256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const uint8_t oid_p384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+
 static int load_key(struct att_csr *out)
 {
-	const unsigned char *p = out->spki;
-	char group[32];
-	size_t glen = 0;
+	struct bl_cur c = bl_cur_make(out->spki, out->spki_len);
+	struct att_tlv spki, alg, oid, curve, bits;
+	const char *group;
+	size_t point_len;
+	EVP_PKEY_CTX *ctx;
+	OSSL_PARAM params[3];
+	int ok;
 
-	out->key = d2i_PUBKEY(NULL, &p, (long)out->spki_len);
-	if (!out->key || p != out->spki + out->spki_len)
-		return bl_err(BL_EINVAL, "subjectPublicKeyInfo: not a valid public key");
-	if (EVP_PKEY_get_base_id(out->key) != EVP_PKEY_EC ||
-	    !EVP_PKEY_get_group_name(out->key, group, sizeof(group), &glen))
+	BL_TRY(att_tlv_expect(&c, ATT_TAG_SEQUENCE, "subjectPublicKeyInfo", &spki));
+	BL_TRY(att_tlv_expect(&spki.body, ATT_TAG_SEQUENCE, "subjectPublicKeyInfo algorithm", &alg));
+	BL_TRY(att_tlv_expect(&spki.body, ATT_TAG_BIT_STRING, "subjectPublicKey", &bits));
+	BL_TRY(bl_cur_expect_end(&spki.body, "subjectPublicKeyInfo"));
+	BL_TRY(att_tlv_expect(&alg.body, ATT_TAG_OID, "subjectPublicKeyInfo algorithm", &oid));
+	if (!att_tlv_oid_is(&oid, oid_ec_public_key, sizeof(oid_ec_public_key)))
 		return bl_err(BL_EUNSUPP, "subjectPublicKeyInfo: only EC keys are accepted");
-	if (!strcmp(group, "prime256v1"))
+	if (att_tlv_peek(&alg.body) != ATT_TAG_OID)
+		return bl_err(BL_EUNSUPP, "subjectPublicKeyInfo: EC key without a named curve");
+	BL_TRY(att_tlv_expect(&alg.body, ATT_TAG_OID, "namedCurve", &curve));
+	BL_TRY(bl_cur_expect_end(&alg.body, "subjectPublicKeyInfo algorithm"));
+	if (att_tlv_oid_is(&curve, oid_p256, sizeof(oid_p256))) {
 		out->curve_bits = 256;
-	else if (!strcmp(group, "secp384r1"))
+		group = "prime256v1";
+		point_len = 65;
+	} else if (att_tlv_oid_is(&curve, oid_p384, sizeof(oid_p384))) {
 		out->curve_bits = 384;
-	else
-		return bl_err(BL_EUNSUPP, "subjectPublicKeyInfo: curve %s (want P-256 or P-384)",
-		              group);
+		group = "secp384r1";
+		point_len = 97;
+	} else {
+		return bl_err(BL_EUNSUPP, "subjectPublicKeyInfo: curve is not P-256 or P-384");
+	}
+	/* No unused bits, and the uncompressed form 04 || X || Y (SEC 1 §2.3.3). */
+	if (bits.body.len != point_len + 1 || bits.body.base[0] != 0 || bits.body.base[1] != 0x04)
+		return bl_err(BL_EINVAL, "subjectPublicKey: not an uncompressed P-%d point",
+		              out->curve_bits);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	                                              (void *)(bits.body.base + 1), point_len);
+	params[2] = OSSL_PARAM_construct_end();
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+	     EVP_PKEY_fromdata(ctx, &out->key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	if (!ok)
+		return bl_err(BL_EINVAL, "subjectPublicKey: not a point on P-%d", out->curve_bits);
 	return 0;
 }
 
