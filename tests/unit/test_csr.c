@@ -126,11 +126,11 @@ static void test_real_tampered(void **state)
 	assert_non_null(strstr(bl_errmsg(), "not a point on P-384"));
 	der[60] ^= 0x01;
 	/* The compressed form is refused (04 -> 02 marks a compressed point). */
-	assert_int_equal(der[34], 0x04);
-	der[34] = 0x02;
+	assert_int_equal(der[36], 0x04);
+	der[36] = 0x02;
 	assert_int_equal(att_csr_parse(der, len, &csr), BL_EINVAL);
 	assert_non_null(strstr(bl_errmsg(), "uncompressed"));
-	der[34] = 0x04;
+	der[36] = 0x04;
 	/* The signature itself. */
 	der[len - 5] ^= 0x40;
 	assert_int_equal(att_csr_parse(der, len, &csr), BL_EVERIFY);
