@@ -255,6 +255,8 @@ static int load_key(struct att_csr *out)
 	if (bits.body.len != point_len + 1 || bits.body.base[0] != 0 || bits.body.base[1] != 0x04)
 		return bl_err(BL_EINVAL, "subjectPublicKey: not an uncompressed P-%d point",
 		              out->curve_bits);
+	out->point = bits.body.base + 1;
+	out->point_len = point_len;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
 	                                              (void *)(bits.body.base + 1), point_len);

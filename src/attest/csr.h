@@ -74,6 +74,8 @@ struct att_csr {
 	size_t subject_len;
 	const uint8_t *spki; /* SubjectPublicKeyInfo TLV */
 	size_t spki_len;
+	const uint8_t *point; /* the subjectPublicKey bits: 04 || X || Y */
+	size_t point_len;
 	EVP_PKEY *key; /* owned */
 	int curve_bits; /* 256 or 384 */
 	enum att_kind kind;

@@ -68,6 +68,30 @@ static int finish_ca(struct stw_ca *ca)
 	ca->cert_der = p;
 	ca->cert_der_len = (size_t)n;
 	ca->self_signed = X509_check_issued(ca->cert, ca->cert) == X509_V_OK;
+	p = NULL;
+	n = i2d_X509_NAME(X509_get_subject_name(ca->cert), &p);
+	if (n <= 0)
+		return ossl_err(BL_EINVAL, "CA certificate: subject");
+	ca->subject_der = p;
+	ca->subject_der_len = (size_t)n;
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca->cert);
+	if (ski && ski->length > 0 && (size_t)ski->length <= sizeof(ca->ski)) {
+		memcpy(ca->ski, ski->data, (size_t)ski->length);
+		ca->ski_len = (size_t)ski->length;
+	}
+	/* AlgorithmIdentifier { ecdsa-with-SHA256 | ecdsa-with-SHA384 } (RFC 5758 §3.2). */
+	static const uint8_t alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+		                       0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+	memcpy(ca->sig_alg, alg, sizeof(alg));
+	ca->sig_alg[11] = bits == 256 ? 0x02 : 0x03;
+	ca->sig_alg_len = sizeof(alg);
+	struct tm tm;
+	if (!ASN1_TIME_to_tm(X509_get0_notBefore(ca->cert), &tm))
+		return ossl_err(BL_EINVAL, "CA certificate: notBefore");
+	ca->not_before = timegm(&tm);
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(ca->cert), &tm))
+		return ossl_err(BL_EINVAL, "CA certificate: notAfter");
+	ca->not_after = timegm(&tm);
 	return 0;
 }
 
@@ -227,151 +251,158 @@ void stw_ca_free(struct stw_ca *ca)
 	EVP_PKEY_free(ca->key);
 	X509_free(ca->cert);
 	OPENSSL_free(ca->cert_der);
+	OPENSSL_free(ca->subject_der);
 	memset(ca, 0, sizeof(*ca));
 }
 
-static int add_raw_ext(X509 *x, ASN1_OBJECT *obj, int crit, const uint8_t *der, size_t len)
-{
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *e = NULL;
-	int ok = os && ASN1_OCTET_STRING_set(os, der, (int)len) &&
-	         (e = X509_EXTENSION_create_by_OBJ(NULL, obj, crit, os)) != NULL &&
-	         X509_add_ext(x, e, -1);
+/* ---- issuing: the certificate written in DER (RFC 5280 §4.1) ---------------------------- */
 
-	X509_EXTENSION_free(e);
-	ASN1_OCTET_STRING_free(os);
-	return ok ? 0 : ossl_err(BL_ENOMEM, "certificate extension");
+static const uint8_t oid_bc[] = { 0x55, 0x1d, 0x13 };
+static const uint8_t oid_ku[] = { 0x55, 0x1d, 0x0f };
+static const uint8_t oid_eku[] = { 0x55, 0x1d, 0x25 };
+static const uint8_t oid_san[] = { 0x55, 0x1d, 0x11 };
+static const uint8_t oid_ski[] = { 0x55, 0x1d, 0x0e };
+static const uint8_t oid_aki[] = { 0x55, 0x1d, 0x23 };
+
+/* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+static int put_ext(struct bl_buf *b, const uint8_t *oid, size_t oid_len, int critical,
+                   const uint8_t *val, size_t val_len)
+{
+	static const uint8_t true_der[] = { 0x01, 0x01, 0xff };
+	size_t start = b->len;
+
+	BL_TRY(att_tlv_put(b, ATT_TAG_OID, oid, oid_len));
+	if (critical)
+		BL_TRY(bl_buf_append(b, true_der, sizeof(true_der)));
+	BL_TRY(att_tlv_put(b, ATT_TAG_OCTET_STRING, val, val_len));
+	return att_tlv_wrap(b, start, ATT_TAG_SEQUENCE);
 }
 
-static int add_nid_ext(X509 *x, int nid, int crit, const uint8_t *der, size_t len)
+/* RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
+static int put_time(struct bl_buf *b, time_t t)
 {
-	return add_raw_ext(x, OBJ_nid2obj(nid), crit, der, len);
-}
+	struct tm tm;
+	char s[20];
+	int n;
 
-static int add_key_ids(X509 *x, const struct stw_ca *ca)
-{
-	const ASN1_OCTET_STRING *ca_ski = X509_get0_subject_key_id(ca->cert);
-	const ASN1_BIT_STRING *pk = X509_get0_pubkey_bitstr(x);
-	uint8_t ski[2 + SHA_DIGEST_LENGTH], aki[4 + 64];
-
-	if (!pk)
-		return bl_err(BL_EINTERNAL, "certificate: no public key");
-	/* RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
-	ski[0] = 0x04;
-	ski[1] = SHA_DIGEST_LENGTH;
-	SHA1(pk->data, (size_t)pk->length, ski + 2);
-	BL_TRY(add_nid_ext(x, NID_subject_key_identifier, 0, ski, sizeof(ski)));
-	if (!ca_ski || ca_ski->length <= 0 || ca_ski->length > 64)
-		return 0;
-	/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } */
-	aki[0] = 0x30;
-	aki[1] = (uint8_t)(ca_ski->length + 2);
-	aki[2] = 0x80;
-	aki[3] = (uint8_t)ca_ski->length;
-	memcpy(aki + 4, ca_ski->data, (size_t)ca_ski->length);
-	return add_nid_ext(x, NID_authority_key_identifier, 0, aki, (size_t)ca_ski->length + 4);
-}
-
-static int add_san(X509 *x, const struct stw_issue *req)
-{
-	struct bl_buf b = BL_BUF_INIT;
-	int rc = 0;
-
-	if (req->n_names == 0)
-		return 0;
-	for (size_t i = 0; i < req->n_names; i++)
-		BL_TRY_GOTO(rc, att_tlv_put(&b, 0x82, req->names[i], strlen(req->names[i])),
-		            out_free);
-	BL_TRY_GOTO(rc, att_tlv_wrap(&b, 0, 0x30), out_free);
-	rc = add_nid_ext(x, NID_subject_alt_name, 0, b.p, b.len);
-out_free:
-	bl_buf_free(&b);
-	return rc;
-}
-
-static int set_validity(X509 *x, const struct stw_ca *ca, time_t at, long lifetime)
-{
-	time_t end = at + lifetime;
-
-	if (X509_cmp_time(X509_get0_notBefore(ca->cert), &at) > 0 ||
-	    X509_cmp_time(X509_get0_notAfter(ca->cert), &at) < 0)
-		return bl_err(BL_EPERM, "CA certificate is not valid at the issuance time");
-	if (!ASN1_TIME_set(X509_getm_notBefore(x), at - 300))
-		return ossl_err(BL_EINTERNAL, "notBefore");
-	if (X509_cmp_time(X509_get0_notAfter(ca->cert), &end) < 0) {
-		if (!X509_set1_notAfter(x, X509_get0_notAfter(ca->cert)))
-			return ossl_err(BL_EINTERNAL, "notAfter");
-	} else if (!ASN1_TIME_set(X509_getm_notAfter(x), end)) {
-		return ossl_err(BL_EINTERNAL, "notAfter");
+	if (!gmtime_r(&t, &tm))
+		return bl_err(BL_ERANGE, "certificate: time out of range");
+	if (tm.tm_year + 1900 >= 1950 && tm.tm_year + 1900 < 2050) {
+		n = snprintf(s, sizeof(s), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100,
+		             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		return att_tlv_put(b, ATT_TAG_UTCTIME, s, (size_t)n);
 	}
-	return 0;
+	if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+		return bl_err(BL_ERANGE, "certificate: year out of range");
+	n = snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return att_tlv_put(b, ATT_TAG_GENTIME, s, (size_t)n);
+}
+
+static int put_serial(struct bl_buf *b)
+{
+	uint8_t r[16];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return ossl_err(BL_EINTERNAL, "serial: CSPRNG failed");
+	r[0] = (uint8_t)((r[0] & 0x7f) | 0x40); /* positive, 127 bits long: minimal DER */
+	return att_tlv_put(b, ATT_TAG_INTEGER, r, sizeof(r));
+}
+
+static int put_extensions(struct bl_buf *b, const struct stw_ca *ca, const struct stw_issue *req)
+{
+	const struct att_csr *csr = req->csr;
+	struct bl_buf v = BL_BUF_INIT;
+	uint8_t ski[2 + SHA_DIGEST_LENGTH];
+	size_t start = b->len;
+	int rc;
+
+	BL_TRY_GOTO(rc, put_ext(b, oid_bc, sizeof(oid_bc), 1, der_bc_leaf, sizeof(der_bc_leaf)),
+	            out_free);
+	BL_TRY_GOTO(rc, put_ext(b, oid_ku, sizeof(oid_ku), 1, der_ku_digsig, sizeof(der_ku_digsig)),
+	            out_free);
+	BL_TRY_GOTO(rc, put_ext(b, oid_eku, sizeof(oid_eku), 0, der_eku, sizeof(der_eku)), out_free);
+	if (req->n_names) {
+		for (size_t i = 0; i < req->n_names; i++)
+			BL_TRY_GOTO(rc, att_tlv_put(&v, 0x82, req->names[i], strlen(req->names[i])),
+			            out_free);
+		BL_TRY_GOTO(rc, att_tlv_wrap(&v, 0, ATT_TAG_SEQUENCE), out_free);
+		BL_TRY_GOTO(rc, put_ext(b, oid_san, sizeof(oid_san), 0, v.p, v.len), out_free);
+		bl_buf_reset(&v);
+	}
+	/* RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
+	ski[0] = ATT_TAG_OCTET_STRING;
+	ski[1] = SHA_DIGEST_LENGTH;
+	if (!SHA1(csr->point, csr->point_len, ski + 2)) {
+		rc = ossl_err(BL_EINTERNAL, "subjectKeyIdentifier");
+		goto out_free;
+	}
+	BL_TRY_GOTO(rc, put_ext(b, oid_ski, sizeof(oid_ski), 0, ski, sizeof(ski)), out_free);
+	if (ca->ski_len) {
+		/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } */
+		BL_TRY_GOTO(rc, att_tlv_put(&v, 0x80, ca->ski, ca->ski_len), out_free);
+		BL_TRY_GOTO(rc, att_tlv_wrap(&v, 0, ATT_TAG_SEQUENCE), out_free);
+		BL_TRY_GOTO(rc, put_ext(b, oid_aki, sizeof(oid_aki), 0, v.p, v.len), out_free);
+	}
+	/* The evidence extension, byte for byte as the CSR carried it. */
+	BL_TRY_GOTO(rc, bl_buf_append(b, csr->evidence_ext, csr->evidence_ext_len), out_free);
+	if (req->claims_len)
+		BL_TRY_GOTO(rc,
+		            put_ext(b, att_oid_multitcbinfo, sizeof(att_oid_multitcbinfo), 0,
+		                    req->claims, req->claims_len),
+		            out_free);
+	BL_TRY_GOTO(rc, att_tlv_wrap(b, start, ATT_TAG_SEQUENCE), out_free);
+	rc = att_tlv_wrap(b, start, 0xa3); /* extensions [3] EXPLICIT */
+out_free:
+	bl_buf_free(&v);
+	return rc;
 }
 
 int stw_ca_issue(const struct stw_ca *ca, const struct stw_issue *req, struct bl_buf *out)
 {
+	static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
 	const struct att_csr *csr = req->csr;
-	const unsigned char *p;
-	X509 *x = X509_new();
-	X509_NAME *subject = NULL;
-	X509_EXTENSION *evidence = NULL;
-	ASN1_OBJECT *tcb_obj = NULL;
-	unsigned char *der = NULL;
-	int rc, n;
+	struct bl_buf b = BL_BUF_INIT;
+	time_t end = req->at + req->lifetime;
+	uint8_t sig[1 + 160];
+	size_t sig_len = sizeof(sig) - 1;
+	EVP_MD_CTX *ctx = NULL;
+	int rc;
 
-	if (!x)
-		return bl_err(BL_ENOMEM, "certificate: out of memory");
-	p = csr->subject;
-	subject = d2i_X509_NAME(NULL, &p, (long)csr->subject_len);
-	if (!subject) {
-		rc = ossl_err(BL_EINVAL, "certificate: CSR subject");
-		goto out_free;
-	}
-	if (!X509_set_version(x, 2) || !X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
-	    !X509_set_pubkey(x, csr->key)) {
-		rc = ossl_err(BL_ENOMEM, "certificate fields");
-		goto out_free;
-	}
-	BL_TRY_GOTO(rc, random_serial(x), out_free);
-	BL_TRY_GOTO(rc, set_validity(x, ca, req->at, req->lifetime), out_free);
-	BL_TRY_GOTO(rc, add_nid_ext(x, NID_basic_constraints, 1, der_bc_leaf, sizeof(der_bc_leaf)),
-	            out_free);
-	BL_TRY_GOTO(rc, add_nid_ext(x, NID_key_usage, 1, der_ku_digsig, sizeof(der_ku_digsig)),
-	            out_free);
-	BL_TRY_GOTO(rc, add_nid_ext(x, NID_ext_key_usage, 0, der_eku, sizeof(der_eku)), out_free);
-	BL_TRY_GOTO(rc, add_san(x, req), out_free);
-	BL_TRY_GOTO(rc, add_key_ids(x, ca), out_free);
+	if (req->at < ca->not_before || req->at > ca->not_after)
+		return bl_err(BL_EPERM, "CA certificate is not valid at the issuance time");
+	if (end > ca->not_after)
+		end = ca->not_after;
+	b.limit = 1u << 20;
+	/* TBSCertificate (RFC 5280 §4.1). */
+	BL_TRY_GOTO(rc, bl_buf_append(&b, v3, sizeof(v3)), out_free);
+	BL_TRY_GOTO(rc, put_serial(&b), out_free);
+	BL_TRY_GOTO(rc, bl_buf_append(&b, ca->sig_alg, ca->sig_alg_len), out_free);
+	BL_TRY_GOTO(rc, bl_buf_append(&b, ca->subject_der, ca->subject_der_len), out_free);
+	size_t validity = b.len;
+	BL_TRY_GOTO(rc, put_time(&b, req->at - 300), out_free);
+	BL_TRY_GOTO(rc, put_time(&b, end), out_free);
+	BL_TRY_GOTO(rc, att_tlv_wrap(&b, validity, ATT_TAG_SEQUENCE), out_free);
+	BL_TRY_GOTO(rc, bl_buf_append(&b, csr->subject, csr->subject_len), out_free);
+	BL_TRY_GOTO(rc, bl_buf_append(&b, csr->spki, csr->spki_len), out_free);
+	BL_TRY_GOTO(rc, put_extensions(&b, ca, req), out_free);
+	BL_TRY_GOTO(rc, att_tlv_wrap(&b, 0, ATT_TAG_SEQUENCE), out_free);
 
-	p = csr->evidence_ext;
-	evidence = d2i_X509_EXTENSION(NULL, &p, (long)csr->evidence_ext_len);
-	if (!evidence || !X509_add_ext(x, evidence, -1)) {
-		rc = ossl_err(BL_EINVAL, "certificate: evidence extension");
-		goto out_free;
-	}
-	if (req->claims_len) {
-		tcb_obj = OBJ_txt2obj("2.23.133.5.4.5", 1);
-		if (!tcb_obj) {
-			rc = ossl_err(BL_ENOMEM, "MultiTcbInfo OID");
-			goto out_free;
-		}
-		BL_TRY_GOTO(rc, add_raw_ext(x, tcb_obj, 0, req->claims, req->claims_len), out_free);
-	}
-	if (!X509_sign(x, ca->key, ca->md)) {
+	/* The CA's signature over the TBSCertificate. */
+	ctx = EVP_MD_CTX_new();
+	sig[0] = 0; /* BIT STRING: no unused bits */
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, ca->md, NULL, ca->key) != 1 ||
+	    EVP_DigestSign(ctx, sig + 1, &sig_len, b.p, b.len) != 1) {
 		rc = ossl_err(BL_EINTERNAL, "certificate: CA signature");
 		goto out_free;
 	}
-	n = i2d_X509(x, &der);
-	if (n <= 0) {
-		rc = ossl_err(BL_EINTERNAL, "certificate: encoding");
-		goto out_free;
-	}
-	rc = bl_buf_append(out, der, (size_t)n);
+	BL_TRY_GOTO(rc, bl_buf_append(&b, ca->sig_alg, ca->sig_alg_len), out_free);
+	BL_TRY_GOTO(rc, att_tlv_put(&b, ATT_TAG_BIT_STRING, sig, sig_len + 1), out_free);
+	BL_TRY_GOTO(rc, att_tlv_wrap(&b, 0, ATT_TAG_SEQUENCE), out_free);
+	rc = bl_buf_append(out, b.p, b.len);
 
 out_free:
-	OPENSSL_free(der);
-	ASN1_OBJECT_free(tcb_obj);
-	X509_EXTENSION_free(evidence);
-	X509_NAME_free(subject);
-	X509_free(x);
+	EVP_MD_CTX_free(ctx);
+	bl_buf_free(&b);
 	return rc;
 }

@@ -9,7 +9,8 @@
  * It signs with ECDSA and the hash matching the curve (SHA-256 for P-256,
  * SHA-384 for P-384).
  *
- * stw_ca_issue() builds an X.509 v3 certificate: serial 128 random bits
+ * stw_ca_issue() writes an X.509 v3 certificate (RFC 5280 §4.1) in DER itself
+ * (with attest/tlv.h; OpenSSL only signs): serial 128 random bits
  * from the OpenSSL CSPRNG (RAND_bytes, top bit cleared so it is positive),
  * subject and key from the CSR, issuer the CA's subject, validity
  * [at - 5 min, at + lifetime] clipped to the CA's notAfter, and the
@@ -44,6 +45,14 @@ struct stw_ca {
 	size_t cert_der_len;
 	const EVP_MD *md;
 	int self_signed;
+	/* Taken from the certificate once, for building leaves in DER. */
+	uint8_t *subject_der; /* owned: the CA's subject Name */
+	size_t subject_der_len;
+	uint8_t ski[64]; /* the CA's subjectKeyIdentifier, ski_len 0 when absent */
+	size_t ski_len;
+	uint8_t sig_alg[12]; /* AlgorithmIdentifier ecdsa-with-SHA256/384 */
+	size_t sig_alg_len;
+	time_t not_before, not_after;
 };
 
 /* Load a CA from PEM files. */

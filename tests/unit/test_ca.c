@@ -15,6 +15,9 @@
 
 #include "attest/cert.h"
 #include "attest/csr.h"
+#include "attest/tlv.h"
+
+#include <openssl/sha.h>
 #include "steward/ca.h"
 
 static time_t T0 = 1675209600; /* 2023-02-01T00:00:00Z */
@@ -91,6 +94,26 @@ static void test_issue(void **state)
 	assert_int_equal(X509_check_host(x, "app.example.com", 0, 0, NULL), 1);
 	assert_int_equal(X509_check_host(x, "other.example.com", 0, 0, NULL), 0);
 	assert_non_null(X509_get0_subject_key_id(x));
+	/* The SKI is SHA-1 of the subjectPublicKey bits, as OpenSSL computes it. */
+	uint8_t sha[20];
+	const ASN1_BIT_STRING *pk = X509_get0_pubkey_bitstr(x);
+	SHA1(pk->data, (size_t)pk->length, sha);
+	assert_int_equal(X509_get0_subject_key_id(x)->length, 20);
+	assert_memory_equal(X509_get0_subject_key_id(x)->data, sha, 20);
+	/* OpenSSL re-encoding the parsed TBSCertificate gives our bytes: our DER is canonical. */
+	unsigned char *orig = NULL, *re = NULL;
+	int origlen = i2d_X509(x, &orig);
+	struct bl_cur cc = bl_cur_make(orig, (size_t)origlen);
+	struct att_tlv whole, tbs;
+	assert_int_equal(att_tlv_expect(&cc, 0x30, "cert", &whole), 0);
+	assert_int_equal(att_tlv_expect(&whole.body, 0x30, "tbs", &tbs), 0);
+	X509 *copy = X509_dup(x);
+	int relen = i2d_re_X509_tbs(copy, &re);
+	assert_int_equal((size_t)relen, tbs.raw_len);
+	assert_memory_equal(re, tbs.raw, tbs.raw_len);
+	OPENSSL_free(re);
+	OPENSSL_free(orig);
+	X509_free(copy);
 	assert_int_equal(
 	    ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x), X509_get0_subject_key_id(ca.cert)),
 	    0);
