@@ -259,9 +259,22 @@ int main(int argc, char **argv)
 	 * rounds, so that load from elsewhere hits all of them alike, and report
 	 * the median and the best round of each.
 	 */
-	struct work w = { &svc, csr_der, csr_len, &csr, &bits, &info, X509_get0_pubkey(vcek),
-		          report_sig, report_sig_len, report.body.base, ark, ask, vcek, crl,
-		          tbs, (size_t)tbs_len };
+	struct work w = { &svc,
+		          csr_der,
+		          csr_len,
+		          &csr,
+		          &bits,
+		          &info,
+		          X509_get0_pubkey(vcek),
+		          report_sig,
+		          report_sig_len,
+		          report.body.base,
+		          ark,
+		          ask,
+		          vcek,
+		          crl,
+		          tbs,
+		          (size_t)tbs_len };
 	enum { ROUNDS = 15 };
 	double rate[3][ROUNDS];
 	double slice = secs / ROUNDS;

@@ -230,7 +230,8 @@ static int load_key(struct att_csr *out)
 	int ok;
 
 	BL_TRY(att_tlv_expect(&c, ATT_TAG_SEQUENCE, "subjectPublicKeyInfo", &spki));
-	BL_TRY(att_tlv_expect(&spki.body, ATT_TAG_SEQUENCE, "subjectPublicKeyInfo algorithm", &alg));
+	BL_TRY(
+	    att_tlv_expect(&spki.body, ATT_TAG_SEQUENCE, "subjectPublicKeyInfo algorithm", &alg));
 	BL_TRY(att_tlv_expect(&spki.body, ATT_TAG_BIT_STRING, "subjectPublicKey", &bits));
 	BL_TRY(bl_cur_expect_end(&spki.body, "subjectPublicKeyInfo"));
 	BL_TRY(att_tlv_expect(&alg.body, ATT_TAG_OID, "subjectPublicKeyInfo algorithm", &oid));

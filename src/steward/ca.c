@@ -321,7 +321,8 @@ static int put_extensions(struct bl_buf *b, const struct stw_ca *ca, const struc
 	            out_free);
 	BL_TRY_GOTO(rc, put_ext(b, oid_ku, sizeof(oid_ku), 1, der_ku_digsig, sizeof(der_ku_digsig)),
 	            out_free);
-	BL_TRY_GOTO(rc, put_ext(b, oid_eku, sizeof(oid_eku), 0, der_eku, sizeof(der_eku)), out_free);
+	BL_TRY_GOTO(rc, put_ext(b, oid_eku, sizeof(oid_eku), 0, der_eku, sizeof(der_eku)),
+	            out_free);
 	if (req->n_names) {
 		for (size_t i = 0; i < req->n_names; i++)
 			BL_TRY_GOTO(rc, att_tlv_put(&v, 0x82, req->names[i], strlen(req->names[i])),

@@ -186,6 +186,9 @@ int main(int argc, char **argv)
 	}
 	if (dev) {
 		dev_banner();
+		if (cfg.ca_key || cfg.ca_cert)
+			bl_warn("--dev: the [ca] of %s is ignored; a throwaway CA signs instead",
+			        config);
 		if (stw_ca_generate(&svc.ca, 384, "Bailey Steward DEV CA (insecure)", time(NULL),
 		                    365) < 0) {
 			fprintf(stderr, "bailey-steward: --dev CA: %s\n", bl_errmsg());
