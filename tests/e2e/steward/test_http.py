@@ -224,7 +224,7 @@ def main():
 
         # Connection limit: 4 connections; the 5th is closed unanswered.
         socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(4)]
-        time.sleep(0.2)
+        time.sleep(1.0)  # let the server accept them, even on a loaded machine
         extra = socket.create_connection(("127.0.0.1", srv.port))
         extra.settimeout(5)
         extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
