@@ -7,8 +7,8 @@
 #include "common/err.h"
 
 static const struct cli_cmd commands[] = {
-	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
+	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
 	{ "run", "run a WASI module in a Keep on this host (nil backend)", cmd_run },
 };
