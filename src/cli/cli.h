@@ -25,5 +25,10 @@ int cmd_attest(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_repo(int argc, char **argv);
+int cmd_package(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_login(int argc, char **argv);
 
 #endif
