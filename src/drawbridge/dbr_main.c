@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	    "--tls-key F]\n"
 	    "                         [--client-ca F] [--oidc-issuer URL --oidc-audience A "
 	    "--jwks F | --dev]\n"
-	    "                         [--max-file BYTES] [--threads N] [--port-file F]\n"
+	    "                         [--max-file BYTES] [--body-memory BYTES] [--threads N] "
+	    "[--port-file F]\n"
 	    "                         [--log-level debug|info|warn|error] [--log-format "
 	    "text|json]\n"
 	    "       bailey-drawbridge dev-token --store DIR SUBJECT [--scope S] [--ttl SECONDS]\n"
@@ -36,6 +37,8 @@ static void usage(FILE *f)
 	    "kept in DIR/meta.db (SQLite), file contents in DIR/blobs (content-addressed).\n"
 	    "--dev signs tokens with a key kept in DIR/dev-issuer.jwk; `dev-token` prints one\n"
 	    "(default scope: all of read/write/manage for users, repositories and tags).\n"
+	    "--body-memory (default 256 MiB) bounds the JSON and directory bodies held in\n"
+	    "memory at once (files always stream to disk); beyond it uploads get 503.\n"
 	    "gc removes blobs no node references (older than --grace, default 3600 s);\n"
 	    "fsck re-hashes every blob and exits 1 when one is damaged or missing.\n");
 }
@@ -58,6 +61,7 @@ enum {
 	O_SCOPE,
 	O_TTL,
 	O_GRACE,
+	O_BODY_MEMORY,
 	O_HELP
 };
 
@@ -81,6 +85,7 @@ static const struct option opts[] = {
 	{ "scope", required_argument, NULL, O_SCOPE },
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "grace", required_argument, NULL, O_GRACE },
+	{ "body-memory", required_argument, NULL, O_BODY_MEMORY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -235,6 +240,11 @@ int main(int argc, char **argv)
 		case O_MAX_FILE:
 			a.cfg.max_file = strtoull(optarg, &end, 10);
 			if (*end || !a.cfg.max_file)
+				goto bad;
+			break;
+		case O_BODY_MEMORY:
+			a.cfg.body_memory = strtoull(optarg, &end, 10);
+			if (*end || !a.cfg.body_memory)
 				goto bad;
 			break;
 		case O_THREADS:

@@ -609,6 +609,26 @@ def test_rs256_jwks(tmp):
         shutil.rmtree(s.store, ignore_errors=True)
 
 
+def test_body_budget(tmp):
+    s = Server(tmp, "budget", ["--dev", "--body-memory", "1000"])
+    s.start()
+    try:
+        eve = s.token("eve")
+        check("budget: small bodies fit", s.put_json("/eve", {"subject": "eve"}, eve) == 201 and
+              s.put_json("/eve/r", {"public": True}, eve) == 201)
+        tree = {f"file{i}.txt": (b"x" * i, "text/plain") for i in range(12)}
+        root_e, order = tree_entries(tree)
+        rb = canon(root_e)
+        s.req("PUT", API + "/eve/r/_tag/1.0.0", rb, {"Content-Digest": cdigest(rb)}, eve, ENTRY_T)
+        check("budget: a directory body larger than the memory budget is 503",
+              len(order[0][1]) > 1000 and s.put_node("/eve/r/_tag/1.0.0/tree", order[0][1], DIR_T, eve) == 503)
+        check("budget: the budget is given back after each request",
+              all(s.put_json(f"/eve/r{i}", {"public": True}, eve) == 201 for i in range(5)))
+    finally:
+        s.stop()
+        shutil.rmtree(s.store, ignore_errors=True)
+
+
 def test_crash_mid_upload(s, alice):
     big = os.urandom(48 << 20)
     tree = {"big.bin": (big, "application/octet-stream")}
@@ -776,6 +796,7 @@ def main():
         test_private_and_sharing(s, alice, bob)
         test_signed_tags(s, tmp)
         test_rs256_jwks(tmp)
+        test_body_budget(tmp)
         test_concurrent(s, alice)
         test_crash_mid_upload(s, alice)
         test_store_tools(s, alice)
