@@ -712,6 +712,11 @@ def test_store_tools(s, alice):
     check("gc keeps referenced blobs", os.path.exists(p))
     st, hd, b = s.req("GET", API + "/alice/pub/_tag/1.0.0/tree/same.txt")
     check("files still read after gc", st == 200 and b == b"hello")
+    # publishing the same bytes again replaces the damaged copy
+    codes = publish(s, "alice", "pub", "5.0.0", {"main.wasm": TREE["main.wasm"]}, alice)
+    r = subprocess.run([BIN, "fsck", "--store", s.store], capture_output=True, text=True)
+    check("re-uploading identical content repairs a damaged blob",
+          all(c == 201 for c in codes) and r.returncode == 0, r.stdout + r.stderr)
 
 
 def make_pki(d):
