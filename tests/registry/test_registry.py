@@ -609,6 +609,75 @@ def test_rs256_jwks(tmp):
         shutil.rmtree(s.store, ignore_errors=True)
 
 
+def test_oidc_discovery(tmp):
+    import http.server
+    k1, k2 = os.path.join(tmp, "d1.pem"), os.path.join(tmp, "d2.pem")
+    j1, j2 = rsa_key(k1), rsa_key(k2)
+    j1["kid"], j2["kid"] = "d1", "d2"
+    state = {"jwks": {"keys": [j1]}, "issuer": None, "gets": 0}
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            state["gets"] += 1
+            if self.path == "/.well-known/openid-configuration":
+                body = json.dumps({"issuer": state["issuer"], "jwks_uri": iss + "/jwks"}).encode()
+            elif self.path == "/jwks":
+                body = json.dumps(state["jwks"]).encode()
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    idp = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    iss = f"http://127.0.0.1:{idp.server_address[1]}"
+    threading.Thread(target=idp.serve_forever, daemon=True).start()
+    args = ["--oidc-issuer", iss, "--oidc-audience", "drawbridge", "--jwks-refresh", "0"]
+    try:
+        state["issuer"] = "https://someone-else.example"
+        s = Server(tmp, "disc-bad", args)
+        try:
+            s.start()
+            started = True
+            s.stop()
+        except RuntimeError:
+            started = False
+        check("OIDC: a discovery document naming another issuer stops the server", not started)
+        s = Server(tmp, "disc-http", ["--oidc-issuer", "http://idp.example", "--oidc-audience", "a"])
+        try:
+            s.start()
+            started = True
+            s.stop()
+        except RuntimeError:
+            started = False
+        check("OIDC: a plain-http issuer that is not loopback is refused", not started)
+        state["issuer"] = iss
+        s = Server(tmp, "disc", args)
+        s.start()
+        try:
+            now = int(time.time())
+            claims = {"iss": iss, "aud": "drawbridge", "sub": "erin", "iat": now, "exp": now + 300,
+                      "scope": "manage:drawbridge_users"}
+            check("OIDC: a token signed with a discovered key is accepted",
+                  s.put_json("/erin", {"subject": "erin"}, jwt_rs256(k1, "d1", claims)) == 201)
+            state["jwks"] = {"keys": [j2]}
+            check("OIDC: after key rotation a token with the new key is accepted (keys refetched)",
+                  s.req("GET", API + "/erin", token=jwt_rs256(k2, "d2", claims))[0] == 200)
+            check("OIDC: the retired key no longer verifies",
+                  s.req("GET", API + "/erin", token=jwt_rs256(k1, "d1", claims))[0] == 401)
+        finally:
+            s.stop()
+    finally:
+        idp.shutdown()
+
+
 def test_body_budget(tmp):
     s = Server(tmp, "budget", ["--dev", "--body-memory", "1000"])
     s.start()
@@ -802,6 +871,7 @@ def main():
         test_signed_tags(s, tmp)
         test_rs256_jwks(tmp)
         test_body_budget(tmp)
+        test_oidc_discovery(tmp)
         test_concurrent(s, alice)
         test_crash_mid_upload(s, alice)
         test_store_tools(s, alice)
