@@ -30,6 +30,7 @@ struct dbr_auth {
 	cjose_jwk_t *dev_key; /* private; only for the development issuer */
 	dbr_jwks_fetch_fn fetch; /* refreshes keys when a token's key is unknown */
 	void *fetch_arg;
+	void (*free_arg)(void *arg);
 	unsigned refresh_min_s;
 	pthread_mutex_t refresh_lock;
 	time_t last_refresh;
@@ -171,10 +172,11 @@ int dbr_auth_new(const char *issuer, const char *audience, const char *jwks_path
 }
 
 void dbr_auth_set_refresh(struct dbr_auth *a, dbr_jwks_fetch_fn fetch, void *arg,
-                          unsigned min_interval_s)
+                          void (*free_arg)(void *arg), unsigned min_interval_s)
 {
 	a->fetch = fetch;
 	a->fetch_arg = arg;
+	a->free_arg = free_arg;
 	a->refresh_min_s = min_interval_s;
 }
 
@@ -305,6 +307,8 @@ void dbr_auth_free(struct dbr_auth *a)
 	free_keys(a->keys, a->nkeys);
 	if (a->dev_key)
 		cjose_jwk_release(a->dev_key);
+	if (a->free_arg)
+		a->free_arg(a->fetch_arg);
 	pthread_rwlock_destroy(&a->lock);
 	pthread_mutex_destroy(&a->refresh_lock);
 	free(a->issuer);

@@ -64,8 +64,9 @@ BL_MUST_CHECK int dbr_auth_new_text(const char *issuer, const char *audience, co
  * Verification may run on many threads at once; the swap is locked.
  */
 typedef int (*dbr_jwks_fetch_fn)(void *arg, struct bl_buf *out);
+/* The verifier owns arg from here on and releases it with free_arg (may be NULL). */
 void dbr_auth_set_refresh(struct dbr_auth *a, dbr_jwks_fetch_fn fetch, void *arg,
-                          unsigned min_interval_s);
+                          void (*free_arg)(void *arg), unsigned min_interval_s);
 
 /* The development issuer: key in store_dir/dev-issuer.jwk, created when absent. */
 BL_MUST_CHECK int dbr_auth_new_dev(const char *store_dir, struct dbr_auth **out);

@@ -58,6 +58,14 @@ static int fetch(const char *url, const char *ca_file, struct bl_buf *out)
 	return rc;
 }
 
+static void src_free(void *arg)
+{
+	struct oidc_src *src = arg;
+	free(src->jwks_uri);
+	free(src->ca_file);
+	free(src);
+}
+
 static int fetch_jwks(void *arg, struct bl_buf *out)
 {
 	struct oidc_src *src = arg;
@@ -110,7 +118,7 @@ out:
 int dbr_auth_new_oidc(const char *issuer, const char *audience, const char *ca_file,
                       unsigned refresh_s, struct dbr_auth **out)
 {
-	/* Lives as long as the process: the verifier calls back into it. */
+	/* Owned by the verifier once made: it calls back into it. */
 	struct oidc_src *src = calloc(1, sizeof(*src));
 	struct bl_buf jwks = BL_BUF_INIT;
 	int rc;
@@ -128,13 +136,11 @@ int dbr_auth_new_oidc(const char *issuer, const char *audience, const char *ca_f
 		bl_err_wrap(rc, "OIDC: %s: ", src->jwks_uri);
 		goto out_free;
 	}
-	dbr_auth_set_refresh(*out, fetch_jwks, src, refresh_s);
+	dbr_auth_set_refresh(*out, fetch_jwks, src, src_free, refresh_s);
 	bl_buf_free(&jwks);
 	return 0;
 out_free:
 	bl_buf_free(&jwks);
-	free(src->jwks_uri);
-	free(src->ca_file);
-	free(src);
+	src_free(src);
 	return rc;
 }

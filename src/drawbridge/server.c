@@ -1178,6 +1178,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return dispatch(s, c, r);
 	if (!r->status)
 		finish_put(s, r);
+	/* The body is no longer needed: give its memory back before answering. */
+	s->body_mem -= r->reserved;
+	r->reserved = 0;
+	bl_buf_free(&r->body);
 	if (r->route == R_TREE && r->status == 201)
 		s->uploads_ok++;
 	else if (r->route == R_TREE)
