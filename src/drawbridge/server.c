@@ -479,7 +479,7 @@ static int read_digest(struct MHD_Connection *c, struct req *r, int required)
 static int reserve_body(struct srv *s, struct req *r, size_t max)
 {
 	uint64_t limit = s->cfg->body_memory ? s->cfg->body_memory : 256ull << 20;
-	uint64_t used = s->body_mem += r->declared;
+	uint64_t used = atomic_fetch_add(&s->body_mem, r->declared) + r->declared;
 	r->reserved = r->declared;
 	if (used > limit)
 		return set_status(r, 503, "Too many uploads in progress; retry later");
