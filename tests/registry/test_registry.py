@@ -463,6 +463,41 @@ def test_mismatch(s, alice):
     check("a refused PUT with Expect: 100-continue is answered before the body", st == 401)
 
 
+def test_digest_algorithms(s, alice):
+    body = b"four algorithms"
+    root = canon({"f": entry(body, "text/plain", algs=("sha-512",))})
+    re_ = canon(entry(root, DIR_T, algs=("sha-224",)))
+    base = "/alice/pub/_tag/6.0.0"
+    st = s.req("PUT", API + base, re_, {"Content-Digest": cdigest(re_, ("sha-384",))}, alice, ENTRY_T)[0]
+    check("tag with a sha-384 Content-Digest is 201", st == 201)
+    check("root checked against a sha-224 entry is 201",
+          s.put_node(base + "/tree", root, DIR_T, alice, digest=cdigest(root, ("sha-512",))) == 201)
+    all4 = cdigest(body, ("sha-224", "sha-256", "sha-384", "sha-512"))
+    check("file with all four algorithms in Content-Digest is 201",
+          s.put_node(base + "/tree/f", body, "text/plain", alice, digest=all4) == 201)
+    st, h, b = s.req("GET", API + base + "/tree/f")
+    check("GET answers the uploader's algorithms", st == 200 and h.get("content-digest") == all4,
+          h.get("content-digest"))
+    st, h, b = s.req("GET", API + base + "/tree")
+    check("GET adds sha-256 to the uploader's algorithms",
+          h.get("content-digest") == cdigest(root, ("sha-256", "sha-512")), h.get("content-digest"))
+    base = "/alice/pub/_tag/6.0.1"
+    s.req("PUT", API + base, re_, {"Content-Digest": cdigest(re_)}, alice, ENTRY_T)
+    s.put_node(base + "/tree", root, DIR_T, alice)
+    st = s.put_node(base + "/tree/f", body, "text/plain", alice,
+                    digest="sha-256=:" + b64(hashlib.sha256(body).digest()) + ":, sha-512=:" +
+                    b64(hashlib.sha512(b"x").digest()) + ":")
+    check("one wrong algorithm among several fails the whole Content-Digest", st == 400)
+    check("…and the same upload with the right ones is 201",
+          s.put_node(base + "/tree/f", body, "text/plain", alice, digest=all4) == 201)
+    st, h, b = s.req("GET", "/metrics")
+    m = dict(l.rsplit(" ", 1) for l in b.decode().splitlines() if l and not l.startswith("#"))
+    check("metrics count responses and uploads",
+          int(m['drawbridge_responses_total{class="2xx"}']) > 10 and
+          int(m['drawbridge_uploads_total{result="ok"}']) > 5 and
+          int(m['drawbridge_uploads_total{result="failed"}']) > 0, str(m))
+
+
 def test_tag_order(s, alice):
     tree = {"f": (b"f", "text/plain")}
     for t in ["1.10.0", "1.2.0", "1.2.0-rc.1", "0.9.0", "1.2.0-alpha", "10.0.0"]:
@@ -471,7 +506,7 @@ def test_tag_order(s, alice):
     check("tag list is JSON", st == 200 and h.get("content-type") == "application/json")
     check("tag list is sorted by semantic version",
           json.loads(b) == ["0.9.0", "1.0.0", "1.2.0-alpha", "1.2.0-rc.1", "1.2.0", "1.10.0",
-                            "2.0.0", "2.0.1", "10.0.0"], b.decode())
+                            "2.0.0", "2.0.1", "6.0.0", "6.0.1", "10.0.0"], b.decode())
 
 
 def test_private_and_sharing(s, alice, bob):
@@ -866,6 +901,7 @@ def main():
         test_repos(s, alice, bob)
         test_publish(s, alice, bob)
         test_mismatch(s, alice)
+        test_digest_algorithms(s, alice)
         test_tag_order(s, alice)
         test_private_and_sharing(s, alice, bob)
         test_signed_tags(s, tmp)
