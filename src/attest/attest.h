@@ -255,6 +255,7 @@ struct att_claims {
 	/* TCB as matched against Intel TCB info (SGX, TDX); SNP: UNKNOWN. */
 	enum att_tcb_status tcb_status;
 	char tcb_date[32]; /* the chosen level's tcbDate, "" when none */
+	uint32_t tcb_eval_num; /* TCB info's tcbEvaluationDataNumber, 0 when none */
 	size_t n_advisories;
 	char advisories[ATT_ADVISORY_MAX][ATT_ADVISORY_LEN];
 	/* The QE identity's verdict on the QE's ISVSVN (UNKNOWN when not given). */

@@ -438,6 +438,14 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		}
 	}
 	BL_TRY_GOTO(rc, check_dates(ti, at, "tcb_info"), out_free_ti);
+	if (json_object_get(ti, "tcbEvaluationDataNumber")) {
+		json_int_t num;
+
+		BL_TRY_GOTO(rc,
+		            get_uint(ti, "tcbEvaluationDataNumber", UINT32_MAX, &num, "tcb_info"),
+		            out_free_ti);
+		c->tcb_eval_num = (uint32_t)num;
+	}
 	BL_TRY_GOTO(rc, get_hex(ti, "fmspc", fmspc, 6, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "pceId", pceid, 2, "tcb_info"), out_free_ti);
 	if (memcmp(fmspc, c->pck.fmspc, 6)) {

@@ -395,6 +395,7 @@ static void test_sgx_csr(void **state)
 	/* TCB info v3 from the CSR: the platform meets the 2021-11-10 level. */
 	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
 	assert_string_equal(c.tcb_date, "2021-11-10T00:00:00Z");
+	assert_int_equal(c.tcb_eval_num, 14);
 	for (size_t i = 0; i < c.n_advisories; i++)
 		sa615 |= !strcmp(c.advisories[i], "INTEL-SA-00615");
 	assert_true(sa615);
