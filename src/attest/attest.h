@@ -84,8 +84,11 @@
  *   qe_identity.attributes .mrsigner .isvprodid .level
  *   evidence.format .kind .report_data
  *
- * Thread safety: every function is reentrant; the built-in roots are
- * read-only data.
+ * Thread safety: every function is reentrant. Memory: the library keeps
+ * bounded process-wide caches, each under a mutex — the built-in roots
+ * parsed once, up to 64 parsed certificates and 16 CRLs keyed by SHA-256 of
+ * their DER, and up to 256 (signed object, issuer key) pairs whose signature
+ * verified. A cache never skips a time, name, CRL or policy check.
  */
 #ifndef BL_ATTEST_ATTEST_H
 #define BL_ATTEST_ATTEST_H
