@@ -23,16 +23,23 @@
  *        there is no signature); VMPL <= 3; policy bit 17 (reserved, must
  *        be one) set.
  *   SGX  (Intel SGX ECDSA Quote Library API, A.4 "Quote format" v3)
- *        quote version 3, attestation key type 2 (ECDSA P-256); certification
- *        data type 5 (PCK chain PEM or DER) or opts->pck_chain — PCK <- Processor or Platform CA <- the
- *        built-in Intel SGX Root CA (or opts->anchors), valid at opts->at,
- *        CRLs given checked; the QE report signed by the PCK key; the QE
+ *        quote version 3, attestation key type 2 (ECDSA P-256), Intel's QE
+ *        vendor ID; the PCK chain from certification data type 5 (PEM or
+ *        DER, any order) or opts->pck_chain: a leaf named "Intel SGX PCK
+ *        Certificate" <- "Intel SGX PCK Processor CA" or "... Platform CA"
+ *        <- the built-in Intel SGX Root CA (or opts->anchors), each valid at
+ *        opts->at, no certificate off the path, CRLs given checked; the PCK's
+ *        SGX extensions (FMSPC, PCE ID, TCB components, PPID) read; the QE
+ *        report signed by the PCK key; the QE
  *        report data [0..32] = SHA-256(attestation key || QE auth data) and
  *        [32..64] zero; the quote signature (header || ISV report) by the
  *        attestation key. With TCB info: its signature by the TCB signing
- *        chain (<- root, valid at opts->at) over the exact bytes of the
- *        "tcbInfo" object, FMSPC and PCE ID equal to the PCK's, the
- *        nextUpdate not passed, and the TCB level chosen from the PCK's
+ *        chain (a leaf named "Intel SGX TCB Signing" issued by the root
+ *        itself, valid at opts->at or opts->tcb_signing_at) over the exact
+ *        bytes of the
+ *        "tcbInfo" object, id, version 2/3, tcbType 0, FMSPC and PCE ID equal
+ *        to the PCK's, opts->at within issueDate..nextUpdate, and the TCB
+ *        level chosen from the PCK's
  *        CPUSVN components and PCESVN (first level in the file's order that
  *        the platform meets): its status and advisory IDs land in the claims.
  *        With QE identity: its signature by the same chain, MRSIGNER,
@@ -42,8 +49,10 @@
  *        v5 adds a body type and TD 1.5 fields) the same PCK, QE-report and
  *        quote-signature checks; certification data type 6 (QE report
  *        certification data) wrapping type 5; TDX TCB info ("id":"TDX") whose
- *        level also needs the quote's TEE_TCB_SVN to meet tdxtcbcomponents,
- *        and the TD QE identity ("id":"TD_QE").
+ *        level also needs the quote's TEE_TCB_SVN to meet tdxtcbcomponents
+ *        (from index 2 when TEE_TCB_SVN[1] > 0, whose module identity
+ *        "TDX_nn" then decides by TEE_TCB_SVN[0]), MRSIGNERSEAM and SEAM
+ *        attributes against tdxModule, and the TD QE identity ("TD_QE").
  *
  * Without TCB info the TCB status is ATT_TCB_UNKNOWN and nothing else
  * changes. Parsing is bounded by the structures' own length fields: bytes
