@@ -5,6 +5,7 @@
  * tampered input refused with that check's name. Skips when ../shared is
  * absent.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -949,6 +950,50 @@ static void test_intel_sample_tdx(void **state)
 	free(root.p);
 }
 
+/* Concurrent verifications share the caches: every one must still succeed
+ * (and, under ASan, touch nothing it should not). */
+struct thread_arg {
+	struct csr_ev *snp, *sgx;
+	int failures;
+};
+
+static void *verify_loop(void *p)
+{
+	struct thread_arg *a = p;
+	struct att_opts o = { .at = 1675209600 };
+	struct att_claims c;
+
+	for (int i = 0; i < 10; i++) {
+		if (att_evidence_verify(a->snp->kind, a->snp->ev, a->snp->ev_len, &o, &c) ||
+		    c.kind != ATT_KIND_SNP)
+			a->failures++;
+		if (att_evidence_verify(a->sgx->kind, a->sgx->ev, a->sgx->ev_len, &o, &c) ||
+		    c.tcb_status != ATT_TCB_OUT_OF_DATE)
+			a->failures++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	struct csr_ev snp = csr_evidence("steward/milan.signed.crl.csr");
+	struct csr_ev sgx = csr_evidence("steward/icelake.signed.tcb.crl.multi.xeon.csr");
+	struct thread_arg args[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ &snp, &sgx, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, verify_loop, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(args[i].failures, 0);
+	}
+	csr_free(&snp);
+	csr_free(&sgx);
+}
+
 static void test_kvm_and_kinds(void **state)
 {
 	(void)state;
@@ -991,7 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_sgx_key_roles), cmocka_unit_test(test_intel_sample_sgx),
 		cmocka_unit_test(test_tdx_quote),     cmocka_unit_test(test_tdx_collateral_checks),
 		cmocka_unit_test(test_tdx_evidence),  cmocka_unit_test(test_intel_sample_tdx),
-		cmocka_unit_test(test_kvm_and_kinds),
+		cmocka_unit_test(test_threads),       cmocka_unit_test(test_kvm_and_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
