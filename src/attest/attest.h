@@ -40,19 +40,23 @@
  *        "tcbInfo" object, id, version 2/3, tcbType 0, FMSPC and PCE ID equal
  *        to the PCK's, opts->at within issueDate..nextUpdate, and the TCB
  *        level chosen from the PCK's
- *        CPUSVN components and PCESVN (first level in the file's order that
- *        the platform meets): its status and advisory IDs land in the claims.
+ *        CPUSVN components and PCESVN (the first level, in the file's order,
+ *        that the PCK meets): its status, date and advisory IDs land in the
+ *        claims.
  *        With QE identity: its signature by the same chain, MRSIGNER,
  *        ISVPRODID, MISCSELECT/ATTRIBUTES under their masks, and the QE's
  *        ISVSVN level (its status is then folded into the TCB status).
  *   TDX  (Intel TDX DCAP Quote Generation Library, A.3 "Quote format" v4;
  *        v5 adds a body type and TD 1.5 fields) the same PCK, QE-report and
  *        quote-signature checks; certification data type 6 (QE report
- *        certification data) wrapping type 5; TDX TCB info ("id":"TDX") whose
- *        level also needs the quote's TEE_TCB_SVN to meet tdxtcbcomponents
- *        (from index 2 when TEE_TCB_SVN[1] > 0, whose module identity
- *        "TDX_nn" then decides by TEE_TCB_SVN[0]), MRSIGNERSEAM and SEAM
- *        attributes against tdxModule, and the TD QE identity ("TD_QE").
+ *        certification data) wrapping type 5; TDX TCB info ("id":"TDX"):
+ *        as Intel's QVL, the SGX level first, then the first level from
+ *        there on whose tdxtcbcomponents TEE_TCB_SVN meets (from index 2
+ *        when TEE_TCB_SVN[1], the module major version, is not 0: the
+ *        "TDX_nn" module identity then grades TEE_TCB_SVN[0] and supplies
+ *        the expected MRSIGNERSEAM and SEAM attributes, which tdxModule
+ *        supplies for major version 0); a revoked SGX level revokes; and
+ *        the TD QE identity ("TD_QE").
  *
  * Without TCB info the TCB status is ATT_TCB_UNKNOWN and nothing else
  * changes. Parsing is bounded by the structures' own length fields: bytes

@@ -313,8 +313,8 @@ static int comp_svn(const json_t *tcb, int version, const char *array, int i, js
 	return get_uint(json_array_get(arr, (size_t)i), "svn", 65535, out, "tcb_info");
 }
 
-/* Does the platform meet `level`? 1 yes, 0 no, <0 malformed. */
-static int level_met(const json_t *level, int version, int tdx, const struct att_claims *c)
+/* Does the PCK meet the level's SGX components and PCESVN? 1 yes, 0 no, <0 malformed. */
+static int sgx_met(const json_t *level, int version, const struct att_claims *c)
 {
 	const json_t *tcb = json_object_get(level, "tcb");
 	json_int_t v;
@@ -330,16 +330,63 @@ static int level_met(const json_t *level, int version, int tdx, const struct att
 	BL_TRY(get_uint(tcb, "pcesvn", 65535, &v, "tcb_info"));
 	if (c->pck.pcesvn < v)
 		met = 0;
-	if (tdx) {
-		int first = c->tdx.tee_tcb_svn[1] > 0 ? 2 : 0;
+	return met;
+}
 
-		for (int i = 0; i < 16; i++) {
-			BL_TRY(comp_svn(tcb, version, "tdxtcbcomponents", i, &v));
-			if (i >= first && c->tdx.tee_tcb_svn[i] < v)
-				met = 0;
-		}
+/*
+ * Does TEE_TCB_SVN meet the level's tdxtcbcomponents? Components 0 and 1
+ * are the TDX module's SVN and major version: when the major version
+ * (TEE_TCB_SVN[1]) is not 0, the module identity grades them instead.
+ */
+static int tdx_met(const json_t *level, const struct att_claims *c)
+{
+	const json_t *tcb = json_object_get(level, "tcb");
+	int first = c->tdx.tee_tcb_svn[1] > 0 ? 2 : 0, met = 1;
+	json_int_t v;
+
+	for (int i = 0; i < 16; i++) {
+		BL_TRY(comp_svn(tcb, 3, "tdxtcbcomponents", i, &v));
+		if (i >= first && c->tdx.tee_tcb_svn[i] < v)
+			met = 0;
 	}
 	return met;
+}
+
+/*
+ * Intel's QVL level selection (TcbLevelCheck): the SGX level is the first
+ * whose SGX components and PCESVN the PCK meets; a revoked SGX level
+ * decides; for SGX it is the answer; for TDX the answer is the first level,
+ * from the SGX level on, whose TDX components TEE_TCB_SVN meets. Puts the
+ * chosen level in *out.
+ */
+static int select_level(const json_t *levels, int version, int tdx, const struct att_claims *c,
+                        const json_t **out)
+{
+	const json_t *lv;
+	int sgx_found = 0, rc;
+	size_t i;
+
+	json_array_foreach(levels, i, lv)
+	{
+		if (!sgx_found) {
+			BL_TRY(rc = sgx_met(lv, version, c));
+			if (!rc)
+				continue;
+			sgx_found = 1;
+			if (!tdx || att_tcb_status_parse(json_string_value(
+			                json_object_get(lv, "tcbStatus"))) == ATT_TCB_REVOKED) {
+				*out = lv;
+				return 0;
+			}
+		}
+		BL_TRY(rc = tdx_met(lv, c));
+		if (rc) {
+			*out = lv;
+			return 0;
+		}
+	}
+	return att_fail(BL_EVERIFY, "tcb_info.level", "the platform's %s meets no TCB level",
+	                sgx_found ? "TEE_TCB_SVN" : "TCB (PCK components and PCESVN)");
 }
 
 static int check_seam(const json_t *m, const struct att_claims *c, const char *what)
@@ -403,11 +450,10 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
                           struct att_claims *c)
 {
 	const char *want_id = tdx ? "TDX" : "SGX", *id, *date;
-	const json_t *levels, *lv;
+	const json_t *levels, *lv = NULL;
 	uint8_t fmspc[6], pceid[2];
 	json_int_t version;
 	json_t *ti = NULL;
-	size_t i;
 	int rc;
 
 	BL_TRY(signed_json(b, "tcbInfo", key, "tcb_info", &ti));
@@ -458,7 +504,9 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EVERIFY, "tcb_info.pceid", "TCB info PCE ID is not the PCK's");
 		goto out_free_ti;
 	}
-	if (tdx && json_object_get(ti, "tdxModule"))
+	/* SEAM identity: tdxModule for module major version 0, else the
+	 * "TDX_nn" module identity (checked with its level below). */
+	if (tdx && c->tdx.tee_tcb_svn[1] == 0 && json_object_get(ti, "tdxModule"))
 		BL_TRY_GOTO(rc, check_seam(json_object_get(ti, "tdxModule"), c, "tdxModule"),
 		            out_free_ti);
 	levels = json_object_get(ti, "tcbLevels");
@@ -466,30 +514,19 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EINVAL, "tcb_info", "no tcbLevels array");
 		goto out_free_ti;
 	}
-	json_array_foreach(levels, i, lv)
-	{
-		rc = level_met(lv, (int)version, tdx, c);
-		if (rc < 0)
-			goto out_free_ti;
-		if (!rc)
-			continue;
-		BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
-		date = json_string_value(json_object_get(lv, "tcbDate"));
-		if (date && (strlen(date) >= sizeof(c->tcb_date) ||
-		             strspn(date, "0123456789-:.TZ") != strlen(date))) {
-			rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
-			goto out_free_ti;
-		}
-		snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
-		BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
-		if (tdx)
-			BL_TRY_GOTO(rc, tdx_module_identity(ti, c), out_free_ti);
-		rc = 0;
+	BL_TRY_GOTO(rc, select_level(levels, (int)version, tdx, c, &lv), out_free_ti);
+	BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
+	date = json_string_value(json_object_get(lv, "tcbDate"));
+	if (date && (strlen(date) >= sizeof(c->tcb_date) ||
+	             strspn(date, "0123456789-:.TZ") != strlen(date))) {
+		rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
 		goto out_free_ti;
 	}
-	rc = att_fail(BL_EVERIFY, "tcb_info.level",
-	              "the platform's TCB (PCK components, PCESVN%s) meets no TCB level",
-	              tdx ? ", TEE_TCB_SVN" : "");
+	snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
+	BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
+	if (tdx && c->tcb_status != ATT_TCB_REVOKED)
+		BL_TRY_GOTO(rc, tdx_module_identity(ti, c), out_free_ti);
+	rc = 0;
 out_free_ti:
 	json_decref(ti);
 	return rc;

@@ -849,8 +849,19 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&tcb, 0, &base, "\"version\":3", "\"version\":4", BL_EUNSUPP, "tcb_info.version");
 	eval_edit(&tcb, 0, &base, "\"nextUpdate\":\"2025-11-26", "\"nextUpdate\":\"2025-10-30",
 	          BL_EVERIFY, "tcb_info.expired");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\",\"mrsigner\":\"00",
+	          "\"id\":\"TDX_03\",\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	/* Module major 3: tdxModule's SEAM identity is not the one that applies. */
 	eval_edit(&tcb, 0, &base, "\"tdxModule\":{\"mrsigner\":\"00",
-	          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	          "\"tdxModule\":{\"mrsigner\":\"01", 0, NULL);
+	/* Module major 0: it is. */
+	{
+		struct att_claims m0 = base;
+
+		m0.tdx.tee_tcb_svn[1] = 0;
+		eval_edit(&tcb, 0, &m0, "\"tdxModule\":{\"mrsigner\":\"00",
+		          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	}
 	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
 	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
 	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
@@ -860,6 +871,27 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"x\":1,\"tcbInfo\":", BL_EINVAL, "tcb_info");
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"tcbInfo\":{},\"tcbInfo\":", BL_EINVAL,
 	          "tcb_info");
+	/* Intel's order: the SGX level first, then the TDX level from there on.
+	 * With PCESVN 13 the SGX level is the first (UpToDate); a TEE_TCB_SVN
+	 * below every level's TDX components meets none... */
+	{
+		struct att_claims low = base;
+		struct att_blob b =
+		    edit(&tcb, "]},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"UpToDate\"",
+		         "]},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"Revoked\"");
+
+		low.pck.pcesvn = 13;
+		low.tdx.tee_tcb_svn[2] = 1;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &low), BL_EVERIFY);
+		assert_string_equal(att_failed_check(), "tcb_info.level");
+		/* ...but a revoked SGX level decides, whatever the TDX components. */
+		low = base;
+		low.pck.pcesvn = 13;
+		low.tdx.tee_tcb_svn[2] = 1;
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 0, 1, o.at, &low), 0);
+		assert_int_equal(low.tcb_status, ATT_TCB_REVOKED);
+		free((void *)b.p);
+	}
 	/* With the pcesvn of the UpToDate level met, that level is chosen. */
 	{
 		struct att_claims up = base;
