@@ -50,13 +50,12 @@
  *        v5 adds a body type and TD 1.5 fields) the same PCK, QE-report and
  *        quote-signature checks; certification data type 6 (QE report
  *        certification data) wrapping type 5; TDX TCB info ("id":"TDX"):
- *        as Intel's QVL, the SGX level first, then the first level from
- *        there on whose tdxtcbcomponents TEE_TCB_SVN meets (from index 2
- *        when TEE_TCB_SVN[1], the module major version, is not 0: the
- *        "TDX_nn" module identity then grades TEE_TCB_SVN[0] and supplies
+ *        as Intel's QVL, the first level whose SGX components and PCESVN
+ *        the PCK meets and whose tdxtcbcomponents TEE_TCB_SVN meets (from
+ *        index 2 when TEE_TCB_SVN[1], the module major version, is not 0:
+ *        the "TDX_nn" module identity then grades TEE_TCB_SVN[0] and gives
  *        the expected MRSIGNERSEAM and SEAM attributes, which tdxModule
- *        supplies for major version 0); a revoked SGX level revokes; and
- *        the TD QE identity ("TD_QE").
+ *        gives for major version 0); and the TD QE identity ("TD_QE").
  *
  * Without TCB info the TCB status is ATT_TCB_UNKNOWN and nothing else
  * changes. Parsing is bounded by the structures' own length fields: bytes

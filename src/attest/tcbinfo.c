@@ -353,11 +353,11 @@ static int tdx_met(const json_t *level, const struct att_claims *c)
 }
 
 /*
- * Intel's QVL level selection (TcbLevelCheck): the SGX level is the first
- * whose SGX components and PCESVN the PCK meets; a revoked SGX level
- * decides; for SGX it is the answer; for TDX the answer is the first level,
- * from the SGX level on, whose TDX components TEE_TCB_SVN meets. Puts the
- * chosen level in *out.
+ * Level selection as Intel's QVL (TcbLevelCheck.cpp, matchTcbLevels): the
+ * first level, in the file's order, whose SGX components and PCESVN the PCK
+ * meets and — for TDX — whose TDX components TEE_TCB_SVN meets too. A
+ * revoked level is chosen like any other (its status says Revoked). The
+ * chosen level goes to *out.
  */
 static int select_level(const json_t *levels, int version, int tdx, const struct att_claims *c,
                         const json_t **out)
@@ -368,18 +368,12 @@ static int select_level(const json_t *levels, int version, int tdx, const struct
 
 	json_array_foreach(levels, i, lv)
 	{
-		if (!sgx_found) {
-			BL_TRY(rc = sgx_met(lv, version, c));
-			if (!rc)
-				continue;
-			sgx_found = 1;
-			if (!tdx || att_tcb_status_parse(json_string_value(
-			                json_object_get(lv, "tcbStatus"))) == ATT_TCB_REVOKED) {
-				*out = lv;
-				return 0;
-			}
-		}
-		BL_TRY(rc = tdx_met(lv, c));
+		BL_TRY(rc = sgx_met(lv, version, c));
+		if (!rc)
+			continue;
+		sgx_found = 1;
+		if (tdx)
+			BL_TRY(rc = tdx_met(lv, c));
 		if (rc) {
 			*out = lv;
 			return 0;

@@ -871,9 +871,10 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"x\":1,\"tcbInfo\":", BL_EINVAL, "tcb_info");
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"tcbInfo\":{},\"tcbInfo\":", BL_EINVAL,
 	          "tcb_info");
-	/* Intel's order: the SGX level first, then the TDX level from there on.
-	 * With PCESVN 13 the SGX level is the first (UpToDate); a TEE_TCB_SVN
-	 * below every level's TDX components meets none... */
+	/* Intel's QVL: one level must meet both the SGX and the TDX components.
+	 * PCESVN 13 meets the first level's SGX part, but a TEE_TCB_SVN below
+	 * every level's TDX part meets none — even when that level is revoked,
+	 * whose status would otherwise be reported. */
 	{
 		struct att_claims low = base;
 		struct att_blob b =
@@ -884,10 +885,14 @@ static void test_tdx_collateral_checks(void **state)
 		low.tdx.tee_tcb_svn[2] = 1;
 		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &low), BL_EVERIFY);
 		assert_string_equal(att_failed_check(), "tcb_info.level");
-		/* ...but a revoked SGX level decides, whatever the TDX components. */
 		low = base;
 		low.pck.pcesvn = 13;
 		low.tdx.tee_tcb_svn[2] = 1;
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 0, 1, o.at, &low), BL_EVERIFY);
+		assert_string_equal(att_failed_check(), "tcb_info.level");
+		/* With the TDX part met, the revoked level is chosen. */
+		low = base;
+		low.pck.pcesvn = 13;
 		assert_int_equal(att_intel_json_eval(b.p, b.len, 0, 1, o.at, &low), 0);
 		assert_int_equal(low.tcb_status, ATT_TCB_REVOKED);
 		free((void *)b.p);
