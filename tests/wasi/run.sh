@@ -63,6 +63,12 @@ expect fs 0 "$bailey" run --dir "$work/fs::/data" "$wasmdir/t_fs.wasm"
 rm -rf "$work/fs" && mkdir -p "$work/fs"
 node_same fs "$wasmdir/t_fs.wasm" "$work/fs"
 
+# readdir over 300 entries: several fd_readdir calls resumed by cookie
+mkdir -p "$work/rd"
+expect readdir 0 "$bailey" run --dir "$work/rd::/data" "$wasmdir/t_readdir.wasm"
+rm -rf "$work/rd" && mkdir -p "$work/rd"
+node_same readdir "$wasmdir/t_readdir.wasm" "$work/rd"
+
 # sandbox: a secret beside the preopen, a symlink pointing at it, a read-only view
 mkdir -p "$work/box/root"
 echo secret >"$work/box/secret"
