@@ -106,6 +106,23 @@ static int is_dot(const char *s)
 	return !strcmp(s, ".") || !strcmp(s, "..");
 }
 
+/*
+ * Whether the final component of `path` must be resolved as a whole path
+ * rather than as (parent, name): it is "." or ".." (which name directories,
+ * possibly above the parent, never symlinks) or is followed by a slash (which
+ * follows a symlink).
+ */
+static int last_needs_resolve(const char *path)
+{
+	size_t n = strlen(path), s;
+
+	if (n > 1 && path[n - 1] == '/')
+		return 1;
+	for (s = n; s > 0 && path[s - 1] != '/'; s--)
+		;
+	return is_dot(path + s);
+}
+
 /* Common prologue: descriptor with right, guest path copied. */
 static int32_t path_arg(struct wasi_ctx *c, struct wasi_mem *m, uint64_t fd, uint64_t right,
                         uint64_t ptr, uint64_t len, struct wasi_fd **f, char *buf)
@@ -175,7 +192,7 @@ WASI_HANDLER(path_filestat_set_times)
 	e = wasi_times(a[4], a[5], (uint32_t)a[6], ts);
 	if (e)
 		return e;
-	if ((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) {
+	if (((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) || last_needs_resolve(path)) {
 		/* The target, opened beneath the root, through its descriptor. */
 		o = open_beneath(f->host, path, O_PATH, 0);
 		if (o < 0)

@@ -322,6 +322,45 @@ static void test_escapes(void **state)
 	    WASI_EINVAL);
 }
 
+/*
+ * Regression: path_filestat_set_times without SYMLINK_FOLLOW acted on
+ * (parent, last) with last ".." unchecked, so ".." at the preopen's root
+ * changed the times of the host directory above it.
+ */
+static void test_set_times_dotdot_escape(void **state)
+{
+	static const char *const escapes[] = { "..", "../", "sub/../..", "./.." };
+	struct stat before, after;
+	uint64_t n;
+
+	(void)state;
+	n = str(0x200, "sub");
+	assert_int_equal(C("path_create_directory", U(PRE), U(0x200), n), 0);
+	for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		assert_int_equal(stat(outside, &before), 0);
+		n = str(0x200, escapes[i]);
+		for (uint64_t follow = 0; follow < 2; follow++) {
+			int32_t e = C("path_filestat_set_times", U(PRE), follow, U(0x200), n,
+			              U(1000000000ull * 86400), U(1000000000ull * 86400), U(1 | 4));
+			if (e != WASI_ENOTCAPABLE)
+				fail_msg("set_times '%s' (follow %d): errno %d", escapes[i],
+				         (int)follow, e);
+		}
+		assert_int_equal(stat(outside, &after), 0);
+		assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+		assert_int_equal(after.st_atim.tv_sec, before.st_atim.tv_sec);
+	}
+	/* Inside, dot components still work: "sub/.." is the root itself. */
+	n = str(0x200, "sub/..");
+	assert_int_equal(C("path_filestat_set_times", U(PRE), U(0), U(0x200), n,
+	                   U(1000000000ull * 86400), U(2000000000ull * 10), U(1 | 4)),
+	                 0);
+	assert_int_equal(stat(root, &after), 0);
+	assert_int_equal(after.st_mtim.tv_sec, 20);
+	n = str(0x200, "sub");
+	assert_int_equal(C("path_remove_directory", U(PRE), U(0x200), n), 0);
+}
+
 static void test_readonly_preopen(void **state)
 {
 	uint64_t n;
@@ -518,11 +557,17 @@ static void test_renumber_and_exit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_complete),    cmocka_unit_test(test_args_environ),
-		cmocka_unit_test(test_clocks_random),     cmocka_unit_test(test_prestat),
-		cmocka_unit_test(test_file_roundtrip),    cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_readonly_preopen),  cmocka_unit_test(test_dirs_and_readdir),
-		cmocka_unit_test(test_poll_clock_and_fd), cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_table_complete),
+		cmocka_unit_test(test_args_environ),
+		cmocka_unit_test(test_clocks_random),
+		cmocka_unit_test(test_prestat),
+		cmocka_unit_test(test_file_roundtrip),
+		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_set_times_dotdot_escape),
+		cmocka_unit_test(test_readonly_preopen),
+		cmocka_unit_test(test_dirs_and_readdir),
+		cmocka_unit_test(test_poll_clock_and_fd),
+		cmocka_unit_test(test_sockets),
 		cmocka_unit_test(test_renumber_and_exit),
 	};
 	return cmocka_run_group_tests_name("wasi", tests, setup, teardown);
