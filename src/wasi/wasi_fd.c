@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -258,6 +259,17 @@ WASI_HANDLER(fd_filestat_set_times)
 	return futimens(f->host, ts) < 0 ? wasi_errno(errno) : 0;
 }
 
+/* A socket whose peer has gone answers EPIPE rather than raising SIGPIPE. */
+static ssize_t send_nosignal(int fd, struct iovec *iov, size_t n)
+{
+	struct msghdr msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = n;
+	return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
 static int32_t rw(struct wasi_ctx *c, struct wasi_mem *m, const uint64_t *a, int write,
                   int positioned)
 {
@@ -286,6 +298,8 @@ static int32_t rw(struct wasi_ctx *c, struct wasi_mem *m, const uint64_t *a, int
 		if (positioned)
 			n = write ? pwritev(f->host, iov, (int)a[2], (off_t)a[3])
 			          : preadv(f->host, iov, (int)a[2], (off_t)a[3]);
+		else if (write && f->filetype == WASI_FT_SOCK_STREAM)
+			n = send_nosignal(f->host, iov, (size_t)a[2]);
 		else
 			n = write ? writev(f->host, iov, (int)a[2])
 			          : readv(f->host, iov, (int)a[2]);

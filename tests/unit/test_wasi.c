@@ -538,6 +538,33 @@ static void test_sockets(void **state)
 	ctx = saved;
 }
 
+/*
+ * Regression: fd_write on a connected socket whose peer has gone used
+ * writev, so the kernel raised SIGPIPE and killed the whole runtime instead
+ * of answering `pipe` (as sock_send, Node and wasmtime do).
+ */
+static void test_fd_write_socket_epipe(void **state)
+{
+	struct wasi_fd_spec spec = { WASI_FD_STREAM, -1, NULL, NULL, 0 };
+	struct wasi_ctx *saved = ctx;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	spec.host_fd = sv[0];
+	ctx = wasi_new(NULL, 0, NULL, 0, &spec, 1);
+	assert_non_null(ctx);
+	close(sv[0]);
+	close(sv[1]);
+	str(0x300, "data");
+	wr32(0x40, 0x300);
+	wr32(0x44, 4);
+	assert_int_equal(C("fd_write", U(0), U(0x40), U(1), U(0x50)), 64 /* pipe */);
+	assert_int_equal(C("sock_send", U(0), U(0x40), U(1), U(0), U(0x50)), 64);
+	wasi_free(ctx);
+	ctx = saved;
+}
+
 static void test_renumber_and_exit(void **state)
 {
 	uint32_t code = 0;
@@ -568,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_dirs_and_readdir),
 		cmocka_unit_test(test_poll_clock_and_fd),
 		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_fd_write_socket_epipe),
 		cmocka_unit_test(test_renumber_and_exit),
 	};
 	return cmocka_run_group_tests_name("wasi", tests, setup, teardown);
