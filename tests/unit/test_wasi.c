@@ -376,6 +376,60 @@ static void test_readonly_preopen(void **state)
 	assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
 }
 
+/*
+ * Regression: opening a file to read in a read-only preopen was refused
+ * (notcapable) whenever the rights asked for included any modifying right.
+ * Rust's std asks for the PATH_* rights (create, rename, unlink, ...) on
+ * every open, and Go for FD_FILESTAT_SET_SIZE and an inheriting set with
+ * FD_WRITE, so neither could read a file there. Rights beyond what the
+ * directory passes on are narrowed (witx path_open); only FD_WRITE, an
+ * explicit request to write, is refused.
+ */
+static void test_readonly_preopen_std_rights(void **state)
+{
+	/* Rust std OpenOptions::rights_base() with read(true) only. */
+	const uint64_t rust =
+	    (1ull << 1) | (1ull << 14) | (1ull << 7) | (1ull << 3) | (1ull << 21) | (1ull << 23) |
+	    (1ull << 2) | (1ull << 4) | (1ull << 5) | (1ull << 9) | (1ull << 10) | (1ull << 18) |
+	    (1ull << 11) | (1ull << 12) | (1ull << 13) | (1ull << 15) | (1ull << 25) |
+	    (1ull << 16) | (1ull << 17) | (1ull << 24) | (1ull << 26) | (1ull << 27);
+	/* Go syscall.Open O_RDONLY: fileRights without its writeRights. */
+	const uint64_t go_file = (1ull << 28) - 1; /* all but the socket rights */
+	const uint64_t go_write = (1ull << 0) | (1ull << 6) | (1ull << 8) | (1ull << 19);
+	const uint64_t go = go_file & ~go_write;
+	uint64_t n = str(0x200, "std.txt");
+	uint32_t fd;
+
+	(void)state;
+	assert_int_equal(
+	    C("path_open", U(PRE), U(1), U(0x200), n, U(1), U((1ull << 6)), U(0), U(0), U(0x100)),
+	    0);
+	assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
+	for (int i = 0; i < 2; i++) {
+		uint64_t base = i ? go : rust, inherit = i ? go_file : rust;
+
+		assert_int_equal(C("path_open", U(PRE_RO), U(1), U(0x200), n, U(0), base, inherit,
+		                   U(0), U(0x100)),
+		                 0);
+		fd = rd32(0x100);
+		wr32(0x40, 0x300);
+		wr32(0x44, 4);
+		assert_int_equal(C("fd_read", U(fd), U(0x40), U(1), U(0x50)), 0);
+		/* and it still cannot modify anything */
+		assert_int_equal(C("fd_write", U(fd), U(0x40), U(1), U(0x50)), WASI_ENOTCAPABLE);
+		assert_int_equal(C("fd_filestat_set_size", U(fd), U(0)), WASI_ENOTCAPABLE);
+		assert_int_equal(C("fd_fdstat_get", U(fd), U(0x600)), 0);
+		assert_int_equal(rd64(0x600 + 8) & ((1ull << 6) | (1ull << 22) | (1ull << 23)), 0);
+		assert_int_equal(rd64(0x600 + 16) & ((1ull << 6) | (1ull << 10) | (1ull << 26)), 0);
+		assert_int_equal(C("fd_close", U(fd)), 0);
+	}
+	/* Asking to write is still refused at open. */
+	assert_int_equal(C("path_open", U(PRE_RO), U(1), U(0x200), n, U(0),
+	                   U((1ull << 1) | (1ull << 6)), U(0), U(0), U(0x100)),
+	                 WASI_ENOTCAPABLE);
+	assert_int_equal(C("path_unlink_file", U(PRE), U(0x200), n), 0);
+}
+
 static void test_dirs_and_readdir(void **state)
 {
 	uint64_t n;
@@ -592,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_set_times_dotdot_escape),
 		cmocka_unit_test(test_readonly_preopen),
+		cmocka_unit_test(test_readonly_preopen_std_rights),
 		cmocka_unit_test(test_dirs_and_readdir),
 		cmocka_unit_test(test_poll_clock_and_fd),
 		cmocka_unit_test(test_sockets),
