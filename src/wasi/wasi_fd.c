@@ -118,9 +118,7 @@ WASI_HANDLER(fd_close)
 	(void)m;
 	if (e)
 		return e;
-	close(f->host);
-	free(f->preopen);
-	memset(f, 0, sizeof(*f));
+	wasi_fd_release(f);
 	return 0;
 }
 
@@ -378,8 +376,7 @@ WASI_HANDLER(fd_renumber)
 		return e;
 	if (from == to)
 		return 0;
-	close(to->host);
-	free(to->preopen);
+	wasi_fd_release(to);
 	*to = *from;
 	memset(from, 0, sizeof(*from));
 	return 0;

@@ -619,6 +619,46 @@ static void test_fd_write_socket_epipe(void **state)
 	ctx = saved;
 }
 
+/*
+ * Regression: a standard stream is a dup of the host's descriptor and shares
+ * its open file description, so fd_fdstat_set_flags(NONBLOCK) — which Go's
+ * runtime does on 0, 1 and 2 at start — left the user's terminal or pipe
+ * non-blocking after the workload was done with it. The context restores
+ * the flags when it lets go of the descriptor (fd_close, fd_renumber, free).
+ */
+static void test_stdio_flags_restored(void **state)
+{
+	struct wasi_fd_spec spec[2] = { { WASI_FD_STDIO, -1, NULL, NULL, 0 },
+		                        { WASI_FD_STDIO, -1, NULL, NULL, 0 } };
+	struct wasi_ctx *saved = ctx;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	spec[0].host_fd = p[0];
+	spec[1].host_fd = p[1];
+	for (int how = 0; how < 3; how++) {
+		ctx = wasi_new(NULL, 0, NULL, 0, spec, 2);
+		assert_non_null(ctx);
+		assert_int_equal(C("fd_fdstat_set_flags", U(0), U(4)), 0);
+		assert_int_equal(C("fd_fdstat_set_flags", U(1), U(4)), 0);
+		assert_true(fcntl(p[0], F_GETFL) & O_NONBLOCK); /* shared, as expected */
+		if (how == 0) {
+			assert_int_equal(C("fd_close", U(0)), 0);
+			assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+		} else if (how == 1) {
+			assert_int_equal(C("fd_renumber", U(1), U(0)), 0);
+			assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+		}
+		wasi_free(ctx);
+		assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+		assert_false(fcntl(p[1], F_GETFL) & O_NONBLOCK);
+	}
+	close(p[0]);
+	close(p[1]);
+	ctx = saved;
+}
+
 static void test_renumber_and_exit(void **state)
 {
 	uint32_t code = 0;
@@ -651,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_poll_clock_and_fd),
 		cmocka_unit_test(test_sockets),
 		cmocka_unit_test(test_fd_write_socket_epipe),
+		cmocka_unit_test(test_stdio_flags_restored),
 		cmocka_unit_test(test_renumber_and_exit),
 	};
 	return cmocka_run_group_tests_name("wasi", tests, setup, teardown);
