@@ -231,7 +231,15 @@ WASI_HANDLER(path_link)
 		e = WASI_EEXIST;
 		goto out;
 	}
-	if ((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) {
+	if (slash) {
+		/* "new/" names a directory, which a hard link cannot make. */
+		struct stat st;
+
+		e = fstatat(nparent, nlast, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST
+		                                                           : WASI_ENOENT;
+		goto out;
+	}
+	if (((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) || last_needs_resolve(opath)) {
 		o = open_beneath(of->host, opath, O_PATH, 0);
 		if (o < 0) {
 			e = resolve_errno(errno);
@@ -244,9 +252,7 @@ WASI_HANDLER(path_link)
 		e = open_parent(of->host, opath, &oparent, &olast, &slash);
 		if (e)
 			goto out;
-		if (slash || is_dot(olast))
-			e = WASI_EPERM; /* hard links to directories are not allowed */
-		else if (linkat(oparent, olast, nparent, nlast, 0) < 0)
+		if (linkat(oparent, olast, nparent, nlast, 0) < 0)
 			e = wasi_errno(errno);
 	}
 out:
@@ -380,6 +386,15 @@ WASI_HANDLER(path_readlink)
 	out = wasi_ptr(m, a[3], (uint32_t)a[4]);
 	if (!out || !wasi_ptr(m, a[5], 4))
 		return WASI_EFAULT;
+	if (last_needs_resolve(path)) {
+		/* "link/", "." or "..": resolved through, never a symlink itself. */
+		int o = open_beneath(f->host, path, O_PATH, 0);
+
+		if (o < 0)
+			return resolve_errno(errno);
+		close(o);
+		return WASI_EINVAL;
+	}
 	e = open_parent(f->host, path, &parent, &last, &slash);
 	if (e)
 		return e;

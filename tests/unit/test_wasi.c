@@ -361,6 +361,52 @@ static void test_set_times_dotdot_escape(void **state)
 	assert_int_equal(C("path_remove_directory", U(PRE), U(0x200), n), 0);
 }
 
+/*
+ * Regression: trailing slashes. path_link dropped a slash after the new name
+ * and made a file "new" for "new/" (POSIX and Linux: ENOENT, or EEXIST when
+ * it exists), and said EPERM for "file/" (ENOTDIR: a file is not a
+ * directory). path_readlink read the link for "link/", where the slash
+ * resolves through it (EINVAL).
+ */
+static void test_trailing_slashes(void **state)
+{
+	struct stat st;
+	char p[600];
+	uint64_t a, b;
+
+	(void)state;
+	assert_int_equal(open_path(PRE, "ts.txt", 1, 1ull << 6, 0), 0);
+	assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
+	a = str(0x200, "ts.txt");
+	b = str(0x280, "ts-new/");
+	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
+	                 WASI_ENOENT);
+	snprintf(p, sizeof(p), "%s/ts-new", root);
+	assert_int_equal(stat(p, &st), -1);
+	b = str(0x280, "ts.txt/");
+	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
+	                 WASI_EEXIST);
+	a = str(0x200, "ts.txt/");
+	b = str(0x280, "ts-new");
+	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
+	                 WASI_ENOTDIR);
+	a = str(0x200, ".");
+	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
+	                 WASI_EPERM);
+	/* readlink through a trailing slash */
+	snprintf(p, sizeof(p), "%s/ts-link", root);
+	assert_int_equal(symlink(".", p), 0);
+	a = str(0x200, "ts-link/");
+	assert_int_equal(C("path_readlink", U(PRE), U(0x200), a, U(0x700), U(64), U(0x50)),
+	                 WASI_EINVAL);
+	a = str(0x200, "ts-link");
+	assert_int_equal(C("path_readlink", U(PRE), U(0x200), a, U(0x700), U(64), U(0x50)), 0);
+	assert_int_equal(rd32(0x50), 1);
+	assert_int_equal(unlink(p), 0);
+	a = str(0x200, "ts.txt");
+	assert_int_equal(C("path_unlink_file", U(PRE), U(0x200), a), 0);
+}
+
 static void test_readonly_preopen(void **state)
 {
 	uint64_t n;
@@ -685,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_set_times_dotdot_escape),
+		cmocka_unit_test(test_trailing_slashes),
 		cmocka_unit_test(test_readonly_preopen),
 		cmocka_unit_test(test_readonly_preopen_std_rights),
 		cmocka_unit_test(test_dirs_and_readdir),
