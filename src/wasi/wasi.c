@@ -197,6 +197,7 @@ void wasi_fd_release(struct wasi_fd *f)
 		(void)fcntl(f->host, F_SETFL, (fl & ~(O_APPEND | O_NONBLOCK)) | f->host_fl);
 	close(f->host);
 	free(f->preopen);
+	free(f->dirpos);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -40,6 +40,8 @@ struct wasi_fd {
 	uint64_t inherit; /* inheriting rights */
 	char *preopen; /* guest name of a preopened directory, else NULL */
 	int listening; /* a listening socket: only sock_accept reads from it */
+	uint64_t *dirpos; /* fd_readdir: host position (d_off) where entry i starts */
+	uint64_t ndirpos; /* entries of dirpos that are valid (i < ndirpos) */
 	int restore; /* a standard stream: put host_fl back on release */
 	int host_fl; /* its O_APPEND | O_NONBLOCK when the context got it */
 };

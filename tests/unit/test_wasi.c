@@ -479,7 +479,8 @@ static void test_readonly_preopen_std_rights(void **state)
 static void test_dirs_and_readdir(void **state)
 {
 	uint64_t n;
-	uint32_t dfd, used, cookie = 0, seen = 0;
+	uint32_t dfd, used, seen = 0;
+	uint64_t cookie = 0;
 	int found[3] = { 0, 0, 0 };
 	static const char *const names[] = { "alpha", "beta-long-name-to-split-buffers", "gamma" };
 
@@ -498,14 +499,14 @@ static void test_dirs_and_readdir(void **state)
 	/* Read with a 40-byte buffer: entries arrive one at a time, cut when too long. */
 	for (int round = 0; round < 20; round++) {
 		uint32_t off = 0;
-		assert_int_equal(C("fd_readdir", U(dfd), U(0x800), U(40), U(cookie), U(0x50)), 0);
+		assert_int_equal(C("fd_readdir", U(dfd), U(0x800), U(40), cookie, U(0x50)), 0);
 		used = rd32(0x50);
 		if (used == 0)
 			break;
 		/* One whole entry, or a cut one (used == 40) that we re-read bigger. */
 		if (used == 40 && 24 + rd32(0x800 + 16) > 40) {
-			assert_int_equal(
-			    C("fd_readdir", U(dfd), U(0x800), U(200), U(cookie), U(0x50)), 0);
+			assert_int_equal(C("fd_readdir", U(dfd), U(0x800), U(200), cookie, U(0x50)),
+			                 0);
 		}
 		{
 			uint32_t nl = rd32(0x800 + off + 16);
@@ -513,7 +514,7 @@ static void test_dirs_and_readdir(void **state)
 				if (nl == strlen(names[i]) &&
 				    !memcmp(mem + 0x800 + off + 24, names[i], nl))
 					found[i]++;
-			cookie = (uint32_t)rd64(0x800 + off);
+			cookie = rd64(0x800 + off);
 			seen++;
 		}
 	}
@@ -549,6 +550,57 @@ static void test_dirs_and_readdir(void **state)
 		    C("path_filestat_set_times", U(PRE), U(0), U(0x280), b, U(0), U(0), U(1 | 2)),
 		    WASI_EINVAL);
 	}
+}
+
+/*
+ * Regression: the fd_readdir cookie was the count of entries to skip, so a
+ * guest removing the entries it had read (rm -r) made the next call skip as
+ * many entries that were still there. Read 5 whole entries at a time, unlink
+ * them, go on from the cookie: every file must come by once.
+ */
+static void test_readdir_unlink_while_reading(void **state)
+{
+	char p[600];
+	uint64_t n, cookie = 0;
+	uint32_t dfd, removed = 0;
+
+	(void)state;
+	n = str(0x200, "del");
+	assert_int_equal(C("path_create_directory", U(PRE), U(0x200), n), 0);
+	for (int i = 0; i < 60; i++) {
+		snprintf(p, sizeof(p), "del/f%02d", i);
+		assert_int_equal(open_path(PRE, p, 1, 1ull << 6, 0), 0);
+		assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
+	}
+	assert_int_equal(open_path(PRE, "del", 2, 1ull << 14, 0), 0);
+	dfd = rd32(0x100);
+	for (int round = 0; round < 100; round++) {
+		uint32_t off = 0, used, whole = 0;
+
+		/* 5 entries of 24 + 3 bytes, and a cut one */
+		assert_int_equal(C("fd_readdir", U(dfd), U(0x800), U(5 * 27 + 10), cookie, U(0x50)),
+		                 0);
+		used = rd32(0x50);
+		while (off + 24 <= used && off + 24 + rd32(0x800 + off + 16) <= used) {
+			uint32_t nl = rd32(0x800 + off + 16);
+
+			cookie = rd64(0x800 + off);
+			if (nl == 3 && mem[0x800 + off + 24] == 'f') {
+				snprintf(p, sizeof(p), "%s/del/%.3s", root,
+				         (char *)mem + 0x800 + off + 24);
+				assert_int_equal(unlink(p), 0);
+				removed++;
+			}
+			off += 24 + nl;
+			whole++;
+		}
+		if (used < 5 * 27 + 10 && off == used)
+			break;
+		assert_true(whole > 0);
+	}
+	assert_int_equal(removed, 60);
+	assert_int_equal(C("fd_close", U(dfd)), 0);
+	assert_int_equal(C("path_remove_directory", U(PRE), U(0x200), n), 0);
 }
 
 static void test_poll_clock_and_fd(void **state)
@@ -735,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_preopen),
 		cmocka_unit_test(test_readonly_preopen_std_rights),
 		cmocka_unit_test(test_dirs_and_readdir),
+		cmocka_unit_test(test_readdir_unlink_while_reading),
 		cmocka_unit_test(test_poll_clock_and_fd),
 		cmocka_unit_test(test_sockets),
 		cmocka_unit_test(test_fd_write_socket_epipe),

@@ -68,6 +68,9 @@ mkdir -p "$work/rd"
 expect readdir 0 "$bailey" run --dir "$work/rd::/data" "$wasmdir/t_readdir.wasm"
 rm -rf "$work/rd" && mkdir -p "$work/rd"
 node_same readdir "$wasmdir/t_readdir.wasm" "$work/rd"
+rm -rf "$work/rd" && mkdir -p "$work/rd"
+expect "readdir while unlinking" 0 "$bailey" run --dir "$work/rd::/data" \
+	"$wasmdir/t_readdir.wasm" unlink-while-reading
 
 # sandbox: a secret beside the preopen, a symlink pointing at it, a read-only view
 mkdir -p "$work/box/root"
