@@ -314,6 +314,7 @@ static int setup_fd(struct wasi_ctx *c, size_t i, const struct wasi_fd_spec *s)
 	if (f->host < 0)
 		return bl_err(BL_EIO, "descriptor %zu: %s", i, strerror(errno));
 	f->used = 1;
+	f->initial = 1;
 	if (s->kind != WASI_FD_NULL && s->kind != WASI_FD_DIR) {
 		if (fstat(f->host, &st) < 0)
 			return bl_err(BL_EIO, "descriptor %zu: %s", i, strerror(errno));

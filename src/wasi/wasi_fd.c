@@ -334,11 +334,20 @@ WASI_HANDLER(fd_prestat_get)
 
 	if (e)
 		return e;
-	if (!f->preopen)
+	if (!f->preopen && !(f->initial && a[0] >= 3))
 		return WASI_EBADF;
 	if (!wasi_ptr(m, a[1], 8))
 		return WASI_EFAULT;
 	memset(m->base + a[1], 0, 8);
+	if (!f->preopen) {
+		/*
+		 * A socket or /dev/null that Enarx.toml placed among the preopens.
+		 * wasi-libc (and Go) scan fd 3, 4, ... with fd_prestat_get and stop
+		 * at the first `badf`, so answering `badf` here would hide every
+		 * directory after it. A tag other than `dir` makes both skip it.
+		 */
+		return wasi_put_u8(m, a[1], WASI_PREOPEN_NOT_DIR);
+	}
 	return wasi_put_u32(m, a[1] + 4, (uint32_t)strlen(f->preopen));
 }
 

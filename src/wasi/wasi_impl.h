@@ -29,6 +29,12 @@ enum {
 #define WASI_FDFLAG_RSYNC 8
 #define WASI_FDFLAG_SYNC 16
 
+/*
+ * fd_prestat_get's tag for a startup descriptor that is not a directory
+ * (outside preview 1's `preopentype`, which has only `dir` = 0).
+ */
+#define WASI_PREOPEN_NOT_DIR 1
+
 #define WASI_MAX_FDS 1024
 #define WASI_PATH_MAX 4096
 
@@ -44,6 +50,7 @@ struct wasi_fd {
 	uint64_t ndirpos; /* entries of dirpos that are valid (i < ndirpos) */
 	int restore; /* a standard stream: put host_fl back on release */
 	int host_fl; /* its O_APPEND | O_NONBLOCK when the context got it */
+	int initial; /* given at start (Enarx.toml [[files]]), not opened by the guest */
 };
 
 struct wasi_ctx {

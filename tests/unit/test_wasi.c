@@ -773,6 +773,39 @@ static void test_renumber_and_exit(void **state)
 	assert_int_equal(code, 3);
 }
 
+/* A socket or null among the preopens must not hide the directories after it. */
+static void test_prestat_skips_non_dirs(void **state)
+{
+	struct wasi_fd_spec fds[5];
+	struct wasi_ctx *saved = ctx;
+
+	(void)state;
+	memset(fds, 0, sizeof(fds));
+	fds[0].kind = WASI_FD_NULL;
+	fds[1].kind = WASI_FD_NULL;
+	fds[2].kind = WASI_FD_NULL;
+	fds[3].kind = WASI_FD_NULL;
+	fds[4].kind = WASI_FD_DIR;
+	fds[4].host_path = root;
+	fds[4].guest_path = "/data";
+	ctx = wasi_new(NULL, 0, NULL, 0, fds, 5);
+	assert_non_null(ctx);
+	memset(mem, 0xff, 8);
+	assert_int_equal(C("fd_prestat_get", U(3), U(0)), 0);
+	assert_int_equal(mem[0], 1); /* not a directory: scanners skip it */
+	assert_int_equal(C("fd_prestat_dir_name", U(3), U(0x20), U(16)), WASI_EBADF);
+	assert_int_equal(C("fd_prestat_get", U(4), U(0)), 0);
+	assert_int_equal(mem[0], 0);
+	assert_int_equal(rd32(4), 5);
+	assert_int_equal(C("fd_prestat_get", U(2), U(0)), WASI_EBADF);
+	/* A descriptor the guest opens is no preopen of any kind. */
+	assert_int_equal(open_path(4, "pp.txt", 1, 1ull << 6, 0), 0);
+	assert_int_equal(C("fd_prestat_get", U(rd32(0x100)), U(0)), WASI_EBADF);
+	assert_int_equal(C("fd_prestat_get", U(5 + 1), U(0)), WASI_EBADF);
+	wasi_free(ctx);
+	ctx = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_args_environ),
 		cmocka_unit_test(test_clocks_random),
 		cmocka_unit_test(test_prestat),
+		cmocka_unit_test(test_prestat_skips_non_dirs),
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_set_times_dotdot_escape),

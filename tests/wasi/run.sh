@@ -72,6 +72,30 @@ rm -rf "$work/rd" && mkdir -p "$work/rd"
 expect "readdir while unlinking" 0 "$bailey" run --dir "$work/rd::/data" \
 	"$wasmdir/t_readdir.wasm" unlink-while-reading
 
+# a preopen after a socket and /dev/null is still found (wasi-libc scans fd 3, 4, ...)
+mkdir -p "$work/fs2"
+cat >"$work/mixed.toml" <<TOML
+[[files]]
+kind = "stdin"
+[[files]]
+kind = "stdout"
+[[files]]
+kind = "stderr"
+[[files]]
+kind = "listen"
+name = "L"
+prot = "tcp"
+addr = "127.0.0.1"
+port = 0
+[[files]]
+kind = "null"
+[[files]]
+kind = "dir"
+path = "$work/fs2"
+guest = "/data"
+TOML
+expect "dir after a socket and null" 0 "$bailey" run --wasmcfgfile "$work/mixed.toml" "$wasmdir/t_fs.wasm"
+
 # sandbox: a secret beside the preopen, a symlink pointing at it, a read-only view
 mkdir -p "$work/box/root"
 echo secret >"$work/box/secret"
