@@ -306,12 +306,14 @@ WASI_HANDLER(path_open)
 		write_intent = 1;
 	base &= dir->inherit;
 	inherit &= dir->inherit;
-	if ((base &
-	     (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)) &&
-	    (base & WASI_RIGHT_FD_READ))
+	/*
+	 * Only FD_WRITE asks for a writable host descriptor (as wasmtime does):
+	 * Go's os.Open asks for FD_FILESTAT_SET_SIZE too, and must still be able
+	 * to open a read-only file.
+	 */
+	if ((base & WASI_RIGHT_FD_WRITE) && (base & WASI_RIGHT_FD_READ))
 		flags = O_RDWR;
-	else if (base &
-	         (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE))
+	else if (base & WASI_RIGHT_FD_WRITE)
 		flags = O_WRONLY;
 	else
 		flags = O_RDONLY;

@@ -145,6 +145,14 @@ else
 	sed 's/^/    /' "$work/out" | head -40
 fi
 
+# a closed stdout pipe: the workload sees EPIPE (t_stdio exits 2), the Keep is not killed
+head -c 4000000 /dev/zero >"$work/zeros"
+set +o pipefail
+"$bailey" run "$wasmdir/t_stdio.wasm" <"$work/zeros" 2>/dev/null | head -c 1 >/dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$rc" -eq 2 ]; then ok "closed stdout: the workload gets EPIPE (exit 2)"; else bad "closed stdout: exit $rc, want 2"; fi
+
 # exit codes, traps and bad input
 expect "exit code" 7 "$bailey" run "$wasmdir/t_exit_trap.wasm" exit 7
 expect "trap" 134 "$bailey" run "$wasmdir/t_exit_trap.wasm" trap
