@@ -747,9 +747,11 @@ def test_crash_mid_upload(s, alice):
         c.putheader(k, v)
     c.endheaders()
     c.send(big[: 20 << 20])
-    time.sleep(0.3)
     tmpdir = os.path.join(s.store, "tmp")
-    partial = sum(os.path.getsize(os.path.join(tmpdir, f)) for f in os.listdir(tmpdir))
+    partial, end = 0, time.time() + 10
+    while partial < (1 << 20) and time.time() < end:  # wait until the server is writing
+        time.sleep(0.05)
+        partial = sum(os.path.getsize(os.path.join(tmpdir, f)) for f in os.listdir(tmpdir))
     s.stop(signal.SIGKILL)
     c.close()
     check("kill -9 hit during the upload (a partial temporary file existed)", partial > 0,
