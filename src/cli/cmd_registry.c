@@ -85,7 +85,8 @@ static const char common_help[] =
     "  --insecure-http    plain HTTP, allowed only for loopback hosts (tests)\n"
     "  --timeout SECONDS  per network operation (default 30)\n"
     "  -h, --help         this text\n"
-    "The registry host is the slug's HOST[:PORT] or $BAILEY_REGISTRY.\n";
+    "The registry host is the slug's HOST[:PORT], else $BAILEY_REGISTRY (HOST[:PORT]\n"
+    "or an https:// URL).\n";
 
 /* Parse options after argv[0] (the sub-subcommand); positional args stay in argv[optind..]. */
 static int ropts_parse(int argc, char **argv, struct ropts *o)
@@ -262,7 +263,18 @@ static struct dbr_client *connect_to(const struct ropts *o, const char *host, st
 		                  "$BAILEY_REGISTRY");
 		return NULL;
 	}
-	if (bl_buf_printf(&url, "%s://%s", o->insecure_http ? "http" : "https", host) < 0)
+	/* $BAILEY_REGISTRY may be a URL; its scheme then counts like the option */
+	if (!strncmp(host, "https://", 8)) {
+		host += 8;
+	} else if (!strncmp(host, "http://", 7)) {
+		host += 7;
+		if (!o->insecure_http) {
+			bl_err(BL_EPERM, "plain HTTP to %s needs --insecure-http", host);
+			return NULL;
+		}
+	}
+	if (bl_buf_printf(&url, "%s://%.*s", o->insecure_http ? "http" : "https",
+	                  (int)strcspn(host, "/"), host) < 0)
 		goto out_free;
 	if (bl_url_parse((char *)url.p, &u) < 0)
 		goto out_free;

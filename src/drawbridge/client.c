@@ -33,6 +33,7 @@
 #define MAX_JSON_BYTES (1u * 1024 * 1024)
 #define MAX_TAG_BYTES (64u * 1024)
 #define DEFAULT_MAX_FILE (256ull * 1024 * 1024)
+#define EXPECT_MIN (64u * 1024) /* files from this size ask for 100-continue */
 
 struct dbr_client {
 	struct bl_http *h;
@@ -312,6 +313,7 @@ struct call {
 	const char *ctype; /* Content-Type of the body */
 	const struct bl_digest_set *digest; /* Content-Digest of the body */
 	const struct bl_http_body *body;
+	int expect_continue;
 	int (*on_headers)(void *, const struct bl_http_resp *);
 	int (*on_body)(void *, const void *, size_t);
 	void *arg;
@@ -330,7 +332,8 @@ static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp 
 		                   .on_headers = k->on_headers,
 		                   .on_body = k->on_body,
 		                   .arg = k->arg,
-		                   .on_upload = k->on_upload };
+		                   .on_upload = k->on_upload,
+		                   .expect_continue = k->expect_continue };
 	int rc;
 
 	if (c->auth.len)
@@ -889,7 +892,9 @@ static int put_node(struct dbr_client *c, const char *path, const struct pnode *
 		          .digest = &pn->entry.digest,
 		          .body = &b,
 		          .on_upload = pn->is_dir ? NULL : upload_progress,
-		          .arg = c };
+		          .arg = c,
+		          /* a refusal (401, 413) comes before a large body is sent */
+		          .expect_continue = !pn->is_dir && pn->entry.length >= EXPECT_MIN };
 	struct bl_http_resp resp;
 	int rc;
 

@@ -886,7 +886,9 @@ static void test_cli(void **state)
 	}
 	/* publish and fetch through the command; BAILEY_REGISTRY supplies the host */
 	{
-		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", hostport, NULL };
+		char regurl[96];
+		snprintf(regurl, sizeof(regurl), "http://%s/", hostport);
+		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", regurl, NULL };
 		const char *unset_tok[] = { "BAILEY_TOKEN", NULL };
 		char src[160];
 		snprintf(src, sizeof(src), "%s/src1", work);
@@ -899,6 +901,10 @@ static void test_cli(void **state)
 			         "--insecure-http", "--json",  NULL };
 		assert_int_equal(run(pub, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		assert_non_null(strstr(out, "6 files"));
+		/* an http:// registry still needs the explicit option */
+		char *noins[] = { bailey_bin, "tag", "list", "alice/pub", NULL };
+		assert_int_equal(run(noins, env, unset_tok, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "needs --insecure-http"));
 		assert_int_equal(run(fet, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		same_tree(src, dst);
 		assert_int_equal(run(info, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
@@ -1062,7 +1068,7 @@ static void test_tls_server(void **state)
 		dup2(fd, 2);
 		execl(server_bin, server_bin, "--store", tstore, "--dev", "--listen", "127.0.0.1:0",
 		      "--port-file", pf, "--tls-cert", crt, "--tls-key", key, "--client-ca", ca,
-		      "--threads", "2", (char *)NULL);
+		      "--threads", "2", "--max-file", "4194304", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 2000 && !portbuf[0]; i++) {
@@ -1092,6 +1098,17 @@ static void test_tls_server(void **state)
 		assert_int_equal(dbr_user_register(c, "alice", "alice", NULL), 0);
 		assert_int_equal(dbr_repo_register(c, "alice", "secret", 0), 0);
 		assert_int_equal(dbr_publish(c, "alice", "secret", "1.0.0", src, &ps), 0);
+		{
+			/* above the server's --max-file: 413 before the body is sent */
+			char big[192], p[256];
+			snprintf(big, sizeof(big), "%s/toobig", tdir);
+			mkdir(big, 0755);
+			snprintf(p, sizeof(p), "%s/main.wasm", big);
+			write_file(p, 5u * 1024 * 1024, 5);
+			assert_int_equal(dbr_publish(c, "alice", "secret", "2.0.0", big, &ps),
+			                 BL_ERANGE);
+			assert_non_null(strstr(bl_errmsg(), "HTTP 413"));
+		}
 		dbr_client_free(c);
 	}
 	{
