@@ -714,7 +714,8 @@ def test_oidc_discovery(tmp):
 
 
 def test_body_budget(tmp):
-    s = Server(tmp, "budget", ["--dev", "--body-memory", "1000"])
+    s = Server(tmp, "budget", ["--dev", "--body-memory", "1000", "--log-format", "json",
+                               "--log-level", "debug"])
     s.start()
     try:
         eve = s.token("eve")
@@ -730,7 +731,14 @@ def test_body_budget(tmp):
               all(s.put_json(f"/eve/r{i}", {"public": True}, eve) == 201 for i in range(5)))
     finally:
         s.stop()
-        shutil.rmtree(s.store, ignore_errors=True)
+    lines = [json.loads(l) for l in open(s.log) if l.strip()]
+    acc = [l for l in lines if "access" in json.dumps(l)]
+    check("JSON log: every line is a JSON object, access lines carry their fields",
+          acc and all(isinstance(l, dict) for l in lines) and
+          all(all(k in json.dumps(l) for k in ("id", "method", "path", "status", "bytes", "us"))
+              for l in acc), str(acc[:2]))
+    check("JSON log at debug level holds no token", eve.split(".")[2] not in open(s.log).read())
+    shutil.rmtree(s.store, ignore_errors=True)
 
 
 def test_crash_mid_upload(s, alice):
