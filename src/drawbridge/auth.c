@@ -468,6 +468,10 @@ int dbr_auth_verify(const struct dbr_auth *a, const char *token, size_t n, struc
 		rc = bl_err(BL_EPERM, "token: algorithm must be RS256 or ES256");
 		goto out;
 	}
+	if (json_object_get(hdr, "crit")) { /* RFC 7515 §4.1.11: we understand no extension */
+		rc = bl_err(BL_EPERM, "token: critical header extensions are not supported");
+		goto out;
+	}
 	pthread_rwlock_rdlock(&((struct dbr_auth *)a)->lock);
 	jws = verify_compact(t, n, hdr, a->keys, a->nkeys);
 	pthread_rwlock_unlock(&((struct dbr_auth *)a)->lock);

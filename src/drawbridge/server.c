@@ -505,6 +505,44 @@ static int need_json_type(struct req *r)
 	return 0;
 }
 
+/*
+ * The last parsed parent directory of this thread, keyed by its blob (content
+ * addressed, so it never changes): uploading the children of one directory
+ * parses it once, not once per child. Only directories of up to
+ * DIR_CACHE_ENTRIES entries are kept, so the cache stays small.
+ */
+#define DIR_CACHE_ENTRIES 4096
+static _Thread_local struct {
+	char blob[65];
+	struct dbr_dir dir;
+} dir_cache;
+static pthread_key_t dir_cache_key;
+static pthread_once_t dir_cache_once = PTHREAD_ONCE_INIT;
+
+static void dir_cache_free(void *p)
+{
+	(void)p;
+	dbr_dir_free(&dir_cache.dir);
+	dir_cache.blob[0] = 0;
+}
+
+static void dir_cache_key_make(void)
+{
+	(void)pthread_key_create(&dir_cache_key, dir_cache_free);
+}
+
+/* Keep *d (taking it over) when it is small enough. */
+static void dir_cache_keep(const char *blob, struct dbr_dir *d)
+{
+	if (d->n > DIR_CACHE_ENTRIES)
+		return;
+	pthread_once(&dir_cache_once, dir_cache_key_make);
+	dbr_dir_free(&dir_cache.dir);
+	dir_cache.dir = *d;
+	snprintf(dir_cache.blob, sizeof(dir_cache.blob), "%s", blob);
+	pthread_setspecific(dir_cache_key, &dir_cache); /* non-NULL: the destructor runs */
+}
+
 /* The entry a node's parent gives it: the tag's root entry or a directory's listing. */
 static int parent_entry(struct srv *s, struct req *r)
 {
@@ -540,22 +578,28 @@ static int parent_entry(struct srv *s, struct req *r)
 		return store_fail(r, rc, "Node");
 	if (strcmp(parent.ctype, DBR_TYPE_DIRECTORY) != 0)
 		return set_status(r, 400, "Parent `%s` of `%s` is not a directory", ppath, r->node);
-	rc = dbr_blob_read(s->store, parent.blob, DIR_MAX, &body);
-	if (rc < 0) {
+	if (!strcmp(parent.blob, dir_cache.blob)) {
+		dir = dir_cache.dir; /* borrowed from the cache */
+	} else {
+		rc = dbr_blob_read(s->store, parent.blob, DIR_MAX, &body);
+		if (rc < 0) {
+			bl_buf_free(&body);
+			return store_fail(r, rc == BL_ENOENT ? BL_EIO : rc, "Parent blob");
+		}
+		cur = bl_cur_make(body.p, body.len);
+		rc = dbr_dir_parse(&cur, DIR_ENTRIES_MAX, &dir);
 		bl_buf_free(&body);
-		return store_fail(r, rc == BL_ENOENT ? BL_EIO : rc, "Parent blob");
+		if (rc < 0)
+			return store_fail(r, BL_EIO, "Parent directory");
+		dir_cache_keep(parent.blob, &dir);
 	}
-	cur = bl_cur_make(body.p, body.len);
-	rc = dbr_dir_parse(&cur, DIR_ENTRIES_MAX, &dir);
-	bl_buf_free(&body);
-	if (rc < 0)
-		return store_fail(r, BL_EIO, "Parent directory");
 	e = dbr_dir_find(&dir, base, strlen(base));
 	if (e) {
 		r->expected = *e;
 		r->has_expected = 1;
 	}
-	dbr_dir_free(&dir);
+	if (dir.ents != dir_cache.dir.ents)
+		dbr_dir_free(&dir);
 	if (!e)
 		return set_status(r, 400, "Parent directory `%s` does not list `%s`", ppath, base);
 	return 0;

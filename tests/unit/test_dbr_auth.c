@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjose/cjose.h>
@@ -67,6 +68,36 @@ static void test_tokens(void **state)
 	assert_int_equal(dbr_auth_verify(a, "eyJhbGciOiJub25lIn0.e30.", 24, &c), BL_EPERM);
 	assert_int_equal(dbr_auth_verify(a, "x", 1, &c), BL_EPERM);
 	assert_int_equal(dbr_auth_verify(a, "", 0, &c), BL_EPERM);
+	/* a validly signed token with a critical header extension is refused */
+	{
+		char path2[128], buf[4096];
+		FILE *kf;
+		size_t kn;
+		cjose_err e;
+		snprintf(path2, sizeof(path2), "%s/dev-issuer.jwk", dir);
+		kf = fopen(path2, "r");
+		assert_non_null(kf);
+		kn = fread(buf, 1, sizeof(buf), kf);
+		fclose(kf);
+		cjose_jwk_t *k = cjose_jwk_import(buf, kn, &e);
+		cjose_header_t *h = cjose_header_new(&e);
+		assert_true(cjose_header_set(h, CJOSE_HDR_ALG, CJOSE_HDR_ALG_ES256, &e));
+		assert_true(cjose_header_set_raw(h, "crit", "[\"x-new\"]", &e));
+		char claims[256];
+		snprintf(claims, sizeof(claims),
+		         "{\"iss\":\"bailey-drawbridge-dev\",\"aud\":\"drawbridge\",\"sub\":\"a\","
+		         "\"exp\":%ld,\"x-new\":1}",
+		         (long)time(NULL) + 60);
+		cjose_jws_t *jws =
+		    cjose_jws_sign(k, h, (const uint8_t *)claims, strlen(claims), &e);
+		const char *ser;
+		assert_true(jws && cjose_jws_export(jws, &ser, &e));
+		assert_int_equal(dbr_auth_verify(a, ser, strlen(ser), &c), BL_EPERM);
+		assert_non_null(strstr(bl_errmsg(), "critical"));
+		cjose_jws_release(jws);
+		cjose_header_release(h);
+		cjose_jwk_release(k);
+	}
 	/* a token from another issuer's key does not verify */
 	assert_int_equal(dbr_auth_new_dev(dir2, &other), 0);
 	token(other, "alice", "", 60, NULL, NULL, &t);
