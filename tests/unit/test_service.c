@@ -322,6 +322,46 @@ static void test_kvm_dev_only(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Real evidence moved into a request for another key: genuine, but not bound to that key. */
+static void test_binding_and_key_type(void **state)
+{
+	struct fixture *fx = *state;
+	struct { const uint8_t *der; size_t len; const char *curve, *wrong_curve; } cases[] = {
+		{ fx->snp, fx->snp_len, "P-384", "P-256" },
+		{ fx->sgx, fx->sgx_len, "P-256", "P-384" },
+	};
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	for (int i = 0; i < 2; i++) {
+		struct att_csr real;
+		struct bl_buf csr = BL_BUF_INIT;
+		struct stw_reply r;
+		EVP_PKEY *k = EVP_EC_gen(cases[i].curve);
+		EVP_PKEY *w = EVP_EC_gen(cases[i].wrong_curve);
+
+		assert_int_equal(att_csr_parse(cases[i].der, cases[i].len, &real), 0);
+		struct att_csr_req req = { .kind = real.kind, .evidence = real.evidence,
+			                   .evidence_len = real.evidence_len };
+		assert_int_equal(att_csr_build(k, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_reset(&csr);
+		assert_int_equal(att_csr_build(w, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "key type:", 9))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_free(&csr);
+		att_csr_free(&real);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(w);
+	}
+}
+
 static void test_media_and_bundle(void **state)
 {
 	struct fixture *fx = *state;
@@ -375,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_csrs_issued),   cmocka_unit_test(test_each_policy_field),
 		cmocka_unit_test(test_time_and_tampering), cmocka_unit_test(test_kvm_dev_only),
+		cmocka_unit_test(test_binding_and_key_type),
 		cmocka_unit_test(test_media_and_bundle),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
