@@ -210,6 +210,11 @@ int main(int argc, char **argv)
 			goto out_free_cfg;
 		}
 	}
+	/* From here on the process that parses requests does not hold the CA key. */
+	if (stw_ca_privsep(&svc.ca) < 0) {
+		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
+		goto out_free_ca;
+	}
 	svc.policy = cfg.policy;
 	svc.lifetime = cfg.lifetime;
 	so.listen = listen ? listen : cfg.listen ? cfg.listen : DEFAULT_LISTEN;

@@ -326,7 +326,11 @@ static void test_kvm_dev_only(void **state)
 static void test_binding_and_key_type(void **state)
 {
 	struct fixture *fx = *state;
-	struct { const uint8_t *der; size_t len; const char *curve, *wrong_curve; } cases[] = {
+	struct {
+		const uint8_t *der;
+		size_t len;
+		const char *curve, *wrong_curve;
+	} cases[] = {
 		{ fx->snp, fx->snp_len, "P-384", "P-256" },
 		{ fx->sgx, fx->sgx_len, "P-256", "P-384" },
 	};
@@ -342,7 +346,8 @@ static void test_binding_and_key_type(void **state)
 		EVP_PKEY *w = EVP_EC_gen(cases[i].wrong_curve);
 
 		assert_int_equal(att_csr_parse(cases[i].der, cases[i].len, &real), 0);
-		struct att_csr_req req = { .kind = real.kind, .evidence = real.evidence,
+		struct att_csr_req req = { .kind = real.kind,
+			                   .evidence = real.evidence,
 			                   .evidence_len = real.evidence_len };
 		assert_int_equal(att_csr_build(k, &req, &csr), 0);
 		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
@@ -413,8 +418,10 @@ static void test_media_and_bundle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_csrs_issued),   cmocka_unit_test(test_each_policy_field),
-		cmocka_unit_test(test_time_and_tampering), cmocka_unit_test(test_kvm_dev_only),
+		cmocka_unit_test(test_real_csrs_issued),
+		cmocka_unit_test(test_each_policy_field),
+		cmocka_unit_test(test_time_and_tampering),
+		cmocka_unit_test(test_kvm_dev_only),
 		cmocka_unit_test(test_binding_and_key_type),
 		cmocka_unit_test(test_media_and_bundle),
 	};
