@@ -359,7 +359,9 @@ static int put_extensions(struct bl_buf *b, const struct stw_ca *ca, const struc
 		BL_TRY_GOTO(rc, put_ext(b, oid_aki, sizeof(oid_aki), 0, v.p, v.len), out_free);
 	}
 	/* The evidence extension, byte for byte as the CSR carried it. */
-	BL_TRY_GOTO(rc, bl_buf_append(b, csr->evidence_ext, csr->evidence_ext_len), out_free);
+	if (csr->evidence_ext)
+		BL_TRY_GOTO(rc, bl_buf_append(b, csr->evidence_ext, csr->evidence_ext_len),
+		            out_free);
 	if (req->claims_len)
 		BL_TRY_GOTO(rc,
 		            put_ext(b, att_oid_multitcbinfo, sizeof(att_oid_multitcbinfo), 0,

@@ -315,6 +315,27 @@ static void test_kvm_dev_only(void **state)
 	assert_int_equal(t[1].fwids[0].digest[0], 0x77);
 	ASN1_OBJECT_free(mt);
 	X509_free(leaf);
+	/* A nil Keep (no evidence): dev only, under the [kvm] rules, model "nil", no evidence
+	 * extension to copy. */
+	struct bl_buf nil = BL_BUF_INIT;
+	struct att_csr_req nreq = { .kind = ATT_KIND_NONE };
+	assert_int_equal(att_csr_build(k, &nreq, &nil), 0);
+	setup_service(fx, "[kvm]\nallow = true\n", 0);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = false\n", 1);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = true\n", 1);
+	leaf = post(fx, nil.p, nil.len, 200);
+	mt = OBJ_txt2obj("2.23.133.5.4.5", 1);
+	v = X509_EXTENSION_get_data(X509_get_ext(leaf, X509_get_ext_by_OBJ(leaf, mt, -1)));
+	assert_int_equal(att_multitcb_decode(v->data, (size_t)v->length, t, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(t[0].model.p, "nil", 3);
+	assert_int_equal(X509_get_ext_count(leaf), 6); /* bc, ku, eku, ski, aki, claims */
+	ASN1_OBJECT_free(mt);
+	X509_free(leaf);
+	bl_buf_free(&nil);
+
 	/* A name the policy does not grant. */
 	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"other.example.com\"]\n", 1);
 	X509_free(post(fx, csr.p, csr.len, 403));
