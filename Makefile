@@ -10,6 +10,7 @@ help:
 	@echo "make            install missing packages, configure $(BUILD)/, compile"
 	@echo "make demo       all set-up, then the main job (see README)"
 	@echo "make check      all set-up, then every test; last line: N passed, N failed"
+	@echo "make spec       the WebAssembly spec testsuite only; last line: spec: N passed, N failed, N skipped"
 	@echo "make fuzz       build the libFuzzer harnesses in build-fuzz/"
 	@echo "make format     rewrite sources with clang-format; format-check only checks"
 	@echo "make bench      run the benchmarks in bench/ (each against a peer)"
@@ -26,6 +27,9 @@ build: deps $(BUILD)/build.ninja
 
 check: deps
 	@scripts/check.sh
+
+spec: build
+	@tests/spec/run.sh $(BUILD)/tests/spec/spec-runner $(BUILD)/tests/spec/json
 
 demo: build
 	@scripts/demo.sh

@@ -68,6 +68,22 @@
  *   BL_ENOMEM — out of memory.
  * *out is zeroed first and is meaningful only on success.
  *
+ * Check names (att_failed_check()); tests/unit/test_attest*.c provoke
+ * nearly all of them (the chain ones once each on a generated PKI):
+ *   options                      no verification time
+ *   snp.format .version .signature_algo .mask_chip_key .vmpl .policy
+ *   snp.vcek .vcek_key .signing_key .product .tcb .chip_id .signature
+ *   snp.chain .root .expired .crl .revoked        (VCEK <- ASK <- ARK)
+ *   quote.format .version .qe_vendor .qe_report_signature .qe_report_data
+ *   quote.attestation_key .signature
+ *   pck.chain .root .expired .crl .revoked .key .extensions
+ *   tcb_signing.chain .root .expired .crl .revoked .key
+ *   tcb_info (malformed) .signature .id .version .expired .fmspc .pceid
+ *   tcb_info.level .tdx_module
+ *   qe_identity (malformed) .signature .id .version .expired .miscselect
+ *   qe_identity.attributes .mrsigner .isvprodid .level
+ *   evidence.format .kind .report_data
+ *
  * Thread safety: every function is reentrant; the built-in roots are
  * read-only data.
  */
@@ -158,6 +174,9 @@ struct att_snp_tcb {
 	uint64_t raw;
 	uint8_t bootloader, tee, snp, microcode, fmc; /* fmc is 0 before Turin */
 };
+
+/* Decode a raw TCB_VERSION for a product (Turin has its own layout). */
+void att_snp_tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *out);
 
 struct att_snp_claims {
 	enum att_snp_product product;
@@ -305,7 +324,7 @@ struct att_opts {
 
 /* ---- entry points ------------------------------------------------------- */
 
-/* Verify a raw SEV-SNP ATTESTATION_REPORT of `len` bytes (at least 0x4A0). */
+/* Verify a raw SEV-SNP ATTESTATION_REPORT of exactly 0x4A0 bytes. */
 BL_MUST_CHECK int att_snp_verify(const uint8_t *report, size_t len, const struct att_opts *opts,
                                  struct att_claims *out);
 

@@ -85,6 +85,23 @@ BL_MUST_CHECK int att_crl_load(const uint8_t *p, size_t n, STACK_OF(X509_CRL) * 
 BL_MUST_CHECK int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors,
                                    STACK_OF(X509_CRL) * crls, time_t at, const char *prefix);
 
+/* The built-in certificates (roots.c), parsed once per process. */
+enum att_builtin {
+	ATT_BI_MILAN_ARK,
+	ATT_BI_MILAN_ASK,
+	ATT_BI_MILAN_ASVK,
+	ATT_BI_GENOA_ARK,
+	ATT_BI_GENOA_ASK,
+	ATT_BI_GENOA_ASVK,
+	ATT_BI_TURIN_ARK,
+	ATT_BI_TURIN_ASK,
+	ATT_BI_TURIN_ASVK,
+	ATT_BI_INTEL_ROOT,
+	ATT_BUILTIN_COUNT
+};
+/* A new reference to a built-in certificate (X509_free it); NULL on failure. */
+X509 *att_builtin(enum att_builtin which);
+
 /* Built-in anchors: AMD ARKs (3) or the Intel SGX Root CA, or opts->anchors when given. */
 BL_MUST_CHECK int att_anchors(const struct att_opts *o, int intel, STACK_OF(X509) * *out);
 

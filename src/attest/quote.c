@@ -261,6 +261,25 @@ out_wrap:
 	return att_fail_wrap(rc, "pck.extensions");
 }
 
+/*
+ * The leaf must be a PCK certificate issued by one of the two PCK CAs: any
+ * other Intel-rooted key (a TCB signing key, say) must not sign QE reports.
+ */
+static int check_pck_names(STACK_OF(X509) * chain)
+{
+	char cn[96] = "", icn[96] = "";
+	const X509 *pck = sk_X509_value(chain, 0);
+
+	X509_NAME_get_text_by_NID(X509_get_subject_name(pck), NID_commonName, cn, sizeof(cn));
+	X509_NAME_get_text_by_NID(X509_get_issuer_name(pck), NID_commonName, icn, sizeof(icn));
+	if (strcmp(cn, "Intel SGX PCK Certificate") ||
+	    (strcmp(icn, "Intel SGX PCK Platform CA") && strcmp(icn, "Intel SGX PCK Processor CA")))
+		return att_fail(BL_EVERIFY, "pck.chain",
+		                "leaf '%s' issued by '%s' is not a PCK certificate from a PCK CA",
+		                cn, icn);
+	return 0;
+}
+
 /* ---- claims --------------------------------------------------------------- */
 
 static int td_body(struct bl_cur c, uint16_t body_type, struct att_claims *out)
@@ -389,6 +408,7 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 	}
 	BL_TRY_GOTO(rc, att_chain_verify(chain, anchors, crls, o->at, "pck"), out_free_crls);
 	pck = sk_X509_value(chain, 0);
+	BL_TRY_GOTO(rc, check_pck_names(chain), out_free_crls);
 	pck_key = X509_get0_pubkey(pck);
 	if (!pck_key || !EVP_PKEY_is_a(pck_key, "EC") || EVP_PKEY_get_bits(pck_key) != 256) {
 		rc = att_fail(BL_EVERIFY, "pck.key", "PCK key is not ECDSA P-256");

@@ -14,7 +14,6 @@
 #include <openssl/err.h>
 
 #include "attest/internal.h"
-#include "attest/roots.h"
 
 #define SNP_REPORT_LEN 0x4a0
 #define SNP_SIGNED_LEN 0x2a0
@@ -79,7 +78,7 @@ const char *att_snp_product_name(enum att_snp_product p)
 	}
 }
 
-static void tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *t)
+void att_snp_tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_tcb *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->raw = raw;
@@ -96,16 +95,10 @@ static void tcb_decode(uint64_t raw, enum att_snp_product prod, struct att_snp_t
 	t->microcode = (uint8_t)(raw >> 56);
 }
 
-/* Built-in intermediates: which ASK/ASVK issued this VCEK/VLEK, and for which product. */
-struct snp_builtin {
-	enum att_snp_product prod;
-	const char *ask_pem;
-	int vlek;
-};
-static const struct snp_builtin snp_builtins[] = {
-	{ ATT_SNP_MILAN, att_root_milan_ask, 0 }, { ATT_SNP_MILAN, att_root_milan_asvk, 1 },
-	{ ATT_SNP_GENOA, att_root_genoa_ask, 0 }, { ATT_SNP_GENOA, att_root_genoa_asvk, 1 },
-	{ ATT_SNP_TURIN, att_root_turin_ask, 0 }, { ATT_SNP_TURIN, att_root_turin_asvk, 1 },
+/* Built-in intermediates that may have issued a VCEK or VLEK. */
+static const enum att_builtin snp_intermediates[] = {
+	ATT_BI_MILAN_ASK,  ATT_BI_MILAN_ASVK, ATT_BI_GENOA_ASK,
+	ATT_BI_GENOA_ASVK, ATT_BI_TURIN_ASK,  ATT_BI_TURIN_ASVK,
 };
 
 /* Product from the ASK/ASVK name ("SEV-Milan", "SEV-VLEK-Genoa"). */
@@ -136,9 +129,9 @@ static int snp_chain(const struct att_opts *o, X509 *vcek, STACK_OF(X509) * chai
 			return att_fail_wrap(BL_EINVAL, "snp.ask");
 	} else {
 		x = NULL;
-		for (size_t i = 0; i < sizeof(snp_builtins) / sizeof(snp_builtins[0]); i++) {
-			X509 *a = att_x509_load((const uint8_t *)snp_builtins[i].ask_pem,
-			                        strlen(snp_builtins[i].ask_pem), "built-in ASK");
+		for (size_t i = 0; i < sizeof(snp_intermediates) / sizeof(snp_intermediates[0]);
+		     i++) {
+			X509 *a = att_builtin(snp_intermediates[i]);
 
 			if (!a)
 				return BL_EINTERNAL;
@@ -276,10 +269,10 @@ static void fill_claims(const struct snp_raw *r, enum att_snp_product prod, stru
 	memcpy(s->report_id, r->report_id, 32);
 	memcpy(s->report_id_ma, r->report_id_ma, 32);
 	memcpy(s->chip_id, r->chip_id, 64);
-	tcb_decode(r->current_tcb, prod, &s->current_tcb);
-	tcb_decode(r->reported_tcb, prod, &s->reported_tcb);
-	tcb_decode(r->committed_tcb, prod, &s->committed_tcb);
-	tcb_decode(r->launch_tcb, prod, &s->launch_tcb);
+	att_snp_tcb_decode(r->current_tcb, prod, &s->current_tcb);
+	att_snp_tcb_decode(r->reported_tcb, prod, &s->reported_tcb);
+	att_snp_tcb_decode(r->committed_tcb, prod, &s->committed_tcb);
+	att_snp_tcb_decode(r->launch_tcb, prod, &s->launch_tcb);
 	s->current_build = r->current[0];
 	s->current_minor = r->current[1];
 	s->current_major = r->current[2];

@@ -211,9 +211,11 @@ static int signed_json(const struct att_blob *b, const char *member, EVP_PKEY *k
 		goto out_free_doc;
 	}
 	snprintf(chk, sizeof(chk), "%s.signature", check);
-	BL_TRY_GOTO(
-	    rc, att_ecdsa_verify_raw(key, "SHA256", span.base, span.len, rs, rs + 32, 32, 0, chk),
-	    out_free_doc);
+	if (key) /* NULL only from att_intel_json_eval (fuzzing) */
+		BL_TRY_GOTO(rc,
+		            att_ecdsa_verify_raw(key, "SHA256", span.base, span.len, rs, rs + 32,
+		                                 32, 0, chk),
+		            out_free_doc);
 	inner = json_loadb((const char *)span.base, span.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!inner || !json_is_object(inner)) {
 		json_decref(inner);
@@ -425,6 +427,16 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EUNSUPP, "tcb_info.version", "TDX TCB info must be version 3");
 		goto out_free_ti;
 	}
+	if (json_object_get(ti, "tcbType")) {
+		json_int_t type;
+
+		BL_TRY_GOTO(rc, get_uint(ti, "tcbType", 1000, &type, "tcb_info"), out_free_ti);
+		if (type != 0) {
+			rc = att_fail(BL_EUNSUPP, "tcb_info.version", "tcbType %lld (0 supported)",
+			              (long long)type);
+			goto out_free_ti;
+		}
+	}
 	BL_TRY_GOTO(rc, check_dates(ti, at, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "fmspc", fmspc, 6, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "pceId", pceid, 2, "tcb_info"), out_free_ti);
@@ -455,6 +467,11 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 			continue;
 		BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
 		date = json_string_value(json_object_get(lv, "tcbDate"));
+		if (date && (strlen(date) >= sizeof(c->tcb_date) ||
+		             strspn(date, "0123456789-:.TZ") != strlen(date))) {
+			rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
+			goto out_free_ti;
+		}
 		snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
 		BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
 		if (tdx)
@@ -534,6 +551,8 @@ static int apply_qe_identity(const struct att_blob *b, EVP_PKEY *key, time_t at,
 		if (c->pck.qe_isvsvn < isvsvn)
 			continue;
 		BL_TRY_GOTO(rc, parse_status(lv, "qe_identity", &c->qe_status), out_free_qi);
+		if (c->tcb_status != ATT_TCB_UNKNOWN)
+			c->tcb_status = fold(c->tcb_status, c->qe_status);
 		rc = add_advisories(lv, "qe_identity", c);
 		goto out_free_qi;
 	}
@@ -556,16 +575,28 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 		                "TCB info or QE identity given without the TCB signing chain");
 	BL_TRY(att_chain_verify(col->tcb_chain, anchors, crls, col->chain_at ? col->chain_at : at,
 	                        "tcb_signing"));
+	/* Only Intel's TCB signing certificate, issued by the root itself, signs
+	 * collateral: a PCK key (which a platform holds) must not. */
+	{
+		const X509 *leaf = sk_X509_value(col->tcb_chain, 0);
+		char cn[96] = "";
+		int n = sk_X509_num(col->tcb_chain);
+
+		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
+		                          sizeof(cn));
+		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2)
+			return att_fail(BL_EVERIFY, "tcb_signing.chain",
+			                "'%s' (chain of %d) is not the Intel SGX TCB Signing "
+			                "certificate under the root",
+			                cn, n);
+	}
 	key = X509_get0_pubkey(sk_X509_value(col->tcb_chain, 0));
 	if (!key || !EVP_PKEY_is_a(key, "EC"))
 		return att_fail(BL_EVERIFY, "tcb_signing.key", "TCB signing key is not ECDSA");
 	if (col->tcb_info.len)
 		BL_TRY(apply_tcb_info(&col->tcb_info, key, at, tdx, out));
-	if (col->qe_identity.len) {
+	if (col->qe_identity.len)
 		BL_TRY(apply_qe_identity(&col->qe_identity, key, at, tdx, out));
-		if (out->tcb_status != ATT_TCB_UNKNOWN)
-			out->tcb_status = fold(out->tcb_status, out->qe_status);
-	}
 	return 0;
 }
 

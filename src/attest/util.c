@@ -1,4 +1,5 @@
 /* util.c — failure reasons, DER reading, X.509 chains and CRLs, times (internal.h). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "common/codec.h"
 
 static _Thread_local char att_check_buf[64];
+
+static int cert_sig_ok(X509 *x, const X509 *issuer);
+static int crl_sig_ok(X509_CRL *crl, const X509 *issuer);
 
 const char *att_failed_check(void)
 {
@@ -376,7 +380,7 @@ static int check_crls(const X509 *cert, const X509 *issuer, STACK_OF(X509_CRL) *
 		subject_cn(issuer, cn, sizeof(cn));
 		snprintf(chk, sizeof(chk), "%s.crl", prefix);
 		key = X509_get0_pubkey(issuer);
-		if (!key || X509_CRL_verify(crl, key) != 1)
+		if (!key || !crl_sig_ok(crl, issuer))
 			return att_fail(BL_EVERIFY, chk, "CRL of '%s': signature does not verify",
 			                cn);
 		if (!time_in(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), at))
@@ -493,7 +497,7 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 		return att_fail(BL_EVERIFY, chk, "chain ends at '%s', not a trusted root", cn);
 	}
 	snprintf(chk, sizeof(chk), "%s.chain", prefix);
-	if (X509_verify(anchor, X509_get0_pubkey(anchor)) != 1)
+	if (!cert_sig_ok(anchor, anchor))
 		return att_fail(BL_EVERIFY, chk, "root is not self-signed");
 	for (int i = 0; i <= n; i++) {
 		X509 *x = i < n ? sk_X509_value(chain, i) : anchor;
@@ -514,7 +518,7 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 			                "'%s' is not issued by the next certificate", cn);
 		if (X509_check_ca(iss) < 1)
 			return att_fail(BL_EVERIFY, chk, "issuer of '%s' is not a CA", cn);
-		if (X509_verify(x, X509_get0_pubkey(iss)) != 1)
+		if (!cert_sig_ok(x, iss))
 			return att_fail(BL_EVERIFY, chk, "signature of '%s' does not verify", cn);
 		BL_TRY(check_crls(x, iss, crls, at, prefix));
 	}
@@ -522,9 +526,41 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 	return 0;
 }
 
-static int push_pem(STACK_OF(X509) * sk, const char *pem)
+/* ---- built-in certificates, parsed once --------------------------------------- */
+
+static const char *const builtin_pem[ATT_BUILTIN_COUNT] = {
+	[ATT_BI_MILAN_ARK] = att_root_milan_ark,   [ATT_BI_MILAN_ASK] = att_root_milan_ask,
+	[ATT_BI_MILAN_ASVK] = att_root_milan_asvk, [ATT_BI_GENOA_ARK] = att_root_genoa_ark,
+	[ATT_BI_GENOA_ASK] = att_root_genoa_ask,   [ATT_BI_GENOA_ASVK] = att_root_genoa_asvk,
+	[ATT_BI_TURIN_ARK] = att_root_turin_ark,   [ATT_BI_TURIN_ASK] = att_root_turin_ask,
+	[ATT_BI_TURIN_ASVK] = att_root_turin_asvk, [ATT_BI_INTEL_ROOT] = att_root_intel_sgx,
+};
+static X509 *builtin_x509[ATT_BUILTIN_COUNT];
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void)
 {
-	X509 *x = att_x509_load((const uint8_t *)pem, strlen(pem), "built-in root");
+	for (int i = 0; i < ATT_BUILTIN_COUNT; i++)
+		builtin_x509[i] = att_x509_load((const uint8_t *)builtin_pem[i],
+		                                strlen(builtin_pem[i]), "built-in certificate");
+}
+
+X509 *att_builtin(enum att_builtin which)
+{
+	X509 *x;
+
+	pthread_once(&builtin_once, builtin_init);
+	x = (unsigned)which < ATT_BUILTIN_COUNT ? builtin_x509[which] : NULL;
+	if (!x || !X509_up_ref(x)) {
+		bl_err(BL_EINTERNAL, "built-in certificate %d unavailable", which);
+		return NULL;
+	}
+	return x;
+}
+
+static int push_builtin(STACK_OF(X509) * sk, enum att_builtin which)
+{
+	X509 *x = att_builtin(which);
 
 	if (!x)
 		return BL_EINTERNAL;
@@ -533,6 +569,91 @@ static int push_pem(STACK_OF(X509) * sk, const char *pem)
 		return bl_err(BL_ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* ---- verified-signature cache -------------------------------------------------- */
+
+/*
+ * A signature that verified once verifies forever: remember (signed object,
+ * issuer key) pairs that did, keyed by SHA-256 of the object's DER and of
+ * the issuer's public key. Only successes are stored; validity times, CRLs
+ * and names are still checked on every call. Bounded (SIG_CACHE entries,
+ * replaced round-robin) and shared by threads under a mutex.
+ */
+#define SIG_CACHE 256
+static uint8_t sig_cache[SIG_CACHE][32];
+static unsigned sig_cache_next, sig_cache_used;
+static pthread_mutex_t sig_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int sig_key(const uint8_t *der, size_t n, const X509 *issuer, uint8_t out[32])
+{
+	uint8_t kd[EVP_MAX_MD_SIZE];
+	unsigned kl = 0;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (X509_pubkey_digest(issuer, EVP_sha256(), kd, &kl) != 1)
+		return 0;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, der, n) == 1 && EVP_DigestUpdate(ctx, kd, kl) == 1 &&
+	     EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+static int sig_cached(const uint8_t key[32])
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&sig_cache_lock);
+	for (unsigned i = 0; i < sig_cache_used && !hit; i++)
+		hit = !CRYPTO_memcmp(sig_cache[i], key, 32);
+	pthread_mutex_unlock(&sig_cache_lock);
+	return hit;
+}
+
+static void sig_remember(const uint8_t key[32])
+{
+	pthread_mutex_lock(&sig_cache_lock);
+	memcpy(sig_cache[sig_cache_next], key, 32);
+	sig_cache_next = (sig_cache_next + 1) % SIG_CACHE;
+	if (sig_cache_used < SIG_CACHE)
+		sig_cache_used++;
+	pthread_mutex_unlock(&sig_cache_lock);
+}
+
+/* X509_verify / X509_CRL_verify through the cache: 1 verified, 0 not. */
+static int cert_sig_ok(X509 *x, const X509 *issuer)
+{
+	unsigned char *der = NULL;
+	uint8_t key[32];
+	int n = i2d_X509(x, &der), ok, keyed;
+
+	keyed = n > 0 && sig_key(der, (size_t)n, issuer, key);
+	OPENSSL_free(der);
+	if (keyed && sig_cached(key))
+		return 1;
+	ok = X509_verify(x, X509_get0_pubkey(issuer)) == 1;
+	if (ok && keyed)
+		sig_remember(key);
+	return ok;
+}
+
+static int crl_sig_ok(X509_CRL *crl, const X509 *issuer)
+{
+	unsigned char *der = NULL;
+	uint8_t key[32];
+	int n = i2d_X509_CRL(crl, &der), ok, keyed;
+
+	keyed = n > 0 && sig_key(der, (size_t)n, issuer, key);
+	OPENSSL_free(der);
+	if (keyed && sig_cached(key))
+		return 1;
+	ok = X509_CRL_verify(crl, X509_get0_pubkey(issuer)) == 1;
+	if (ok && keyed)
+		sig_remember(key);
+	return ok;
 }
 
 int att_anchors(const struct att_opts *o, int intel, STACK_OF(X509) * *out)
@@ -557,11 +678,11 @@ int att_anchors(const struct att_opts *o, int intel, STACK_OF(X509) * *out)
 			}
 		}
 	} else if (intel) {
-		BL_TRY_GOTO(rc, push_pem(sk, att_root_intel_sgx), out_free_sk);
+		BL_TRY_GOTO(rc, push_builtin(sk, ATT_BI_INTEL_ROOT), out_free_sk);
 	} else {
-		BL_TRY_GOTO(rc, push_pem(sk, att_root_milan_ark), out_free_sk);
-		BL_TRY_GOTO(rc, push_pem(sk, att_root_genoa_ark), out_free_sk);
-		BL_TRY_GOTO(rc, push_pem(sk, att_root_turin_ark), out_free_sk);
+		BL_TRY_GOTO(rc, push_builtin(sk, ATT_BI_MILAN_ARK), out_free_sk);
+		BL_TRY_GOTO(rc, push_builtin(sk, ATT_BI_GENOA_ARK), out_free_sk);
+		BL_TRY_GOTO(rc, push_builtin(sk, ATT_BI_TURIN_ARK), out_free_sk);
 	}
 	*out = sk;
 	return 0;

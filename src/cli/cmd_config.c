@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "common/file.h"
 #include "exec/wasmcfg.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -60,34 +61,6 @@ static int config_init(int argc, char **argv)
 	return CLI_OK;
 }
 
-/* Read a whole (small) file; *out owns the bytes. */
-static int read_small_file(const char *path, struct bl_buf *out)
-{
-	char chunk[8192];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return bl_err(BL_EIO, "%s", strerror(errno));
-	out->limit = CONFIG_MAX_BYTES;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = bl_err(BL_EIO, "%s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		rc = bl_buf_append(out, chunk, (size_t)n);
-		if (rc < 0)
-			break;
-	}
-	close(fd);
-	return rc;
-}
-
 static int config_check(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "Enarx.toml";
@@ -97,7 +70,7 @@ static int config_check(int argc, char **argv)
 
 	if (argc > 2 || (argc > 1 && argv[1][0] == '-'))
 		return config_usage(stderr), CLI_USAGE;
-	if (read_small_file(path, &text) < 0) {
+	if (bl_file_read(path, CONFIG_MAX_BYTES, &text) < 0) {
 		cli_errorf("config check: %s", path);
 		bl_buf_free(&text);
 		return CLI_USAGE;

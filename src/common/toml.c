@@ -77,10 +77,19 @@ struct keypart {
 	struct pos at;
 };
 
+/* A dotted key: parts in `small` until there are more, then on the heap. */
 struct keypath {
-	struct keypart part[TOML_MAX_DEPTH];
-	size_t n;
+	struct keypart *part;
+	size_t n, cap;
+	struct keypart small[4];
 };
+
+static void keypath_init(struct keypath *kp)
+{
+	kp->part = kp->small;
+	kp->n = 0;
+	kp->cap = sizeof(kp->small) / sizeof(kp->small[0]);
+}
 
 struct parser {
 	struct bl_cur cur;
@@ -93,6 +102,35 @@ struct parser {
 };
 
 /* ---- values ---- */
+
+/*
+ * A key as it may appear in a message: printable ASCII and UTF-8 kept, other
+ * bytes (control characters from escapes, NUL) as \xHH, at most about 60
+ * bytes, so a reason cannot carry terminal escapes.
+ */
+struct keyshow {
+	char s[80];
+};
+
+static const char *key_show(const char *k, size_t len, struct keyshow *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)k[i];
+		if (o > 60 && (c & 0xc0) != 0x80) { /* stop between characters */
+			memcpy(out->s + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if ((c >= 0x20 && c < 0x7f) || c >= 0x80)
+			out->s[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out->s + o, sizeof(out->s) - o, "\\x%02x", c);
+	}
+	out->s[o] = '\0';
+	return out->s;
+}
 
 static struct bl_toml *node_new(enum bl_toml_type t, struct pos at)
 {
@@ -324,6 +362,8 @@ static const char *what_next(const struct parser *p, char buf[16])
 
 	if (c < 0)
 		return "end of input";
+	if (c == '\r' && pk_at(p, 1) != '\n')
+		return "a carriage return without a line feed";
 	if (c == '\n' || c == '\r')
 		return "end of line";
 	if (c >= 0x20 && c < 0x7f)
@@ -657,19 +697,31 @@ static void keypath_free(struct keypath *kp)
 {
 	for (size_t i = 0; i < kp->n; i++)
 		free(kp->part[i].s);
-	kp->n = 0;
+	if (kp->part != kp->small)
+		free(kp->part);
+	keypath_init(kp);
 }
 
 /* key = simple-key *( ws '.' ws simple-key ); leaves trailing whitespace eaten. */
 BL_MUST_CHECK static int parse_key(struct parser *p, struct keypath *kp)
 {
-	kp->n = 0;
 	for (;;) {
 		struct keypart *k;
 		int c = pk(p);
 
 		if (kp->n == TOML_MAX_DEPTH)
 			return perr(p, "key has more than %d parts", TOML_MAX_DEPTH);
+		if (kp->n == kp->cap) {
+			size_t cap = kp->cap * 2;
+			struct keypart *n = malloc(cap * sizeof(*n));
+			if (!n)
+				return bl_err(BL_ENOMEM, "out of memory");
+			memcpy(n, kp->part, kp->n * sizeof(*n));
+			if (kp->part != kp->small)
+				free(kp->part);
+			kp->part = n;
+			kp->cap = cap;
+		}
 		k = &kp->part[kp->n];
 		k->at = here(p);
 		bl_buf_reset(&p->sbuf);
@@ -736,8 +788,6 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 		if (tok[1] == '0' && (tok[2] == 'x' || tok[2] == 'o' || tok[2] == 'b'))
 			return perr_at(p, at, "integer '%s': a base prefix takes no sign", tok);
 	}
-	if (base == 10 && tok[i] == '0' && tok[i + 1] != '\0')
-		return perr_at(p, at, "leading zero in integer '%s'", tok);
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (size_t j = i, n = 0;; j++, n++) {
 		int c = tok[j], d = hexval(c);
@@ -757,6 +807,8 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 			return perr_at(p, at, "integer '%s' is out of the 64-bit range", tok);
 		mag = mag * (uint64_t)base + (uint64_t)d;
 	}
+	if (base == 10 && tok[i] == '0' && tok[i + 1] != '\0')
+		return perr_at(p, at, "leading zero in integer '%s'", tok);
 	v = node_new(BL_TOML_INTEGER, at);
 	if (!v)
 		return BL_ENOMEM;
@@ -998,6 +1050,8 @@ BL_MUST_CHECK static int parse_token(struct parser *p, struct bl_toml **out)
 		*out = v;
 		return 0;
 	}
+	if ((tok[0] >= 'a' && tok[0] <= 'z') || (tok[0] >= 'A' && tok[0] <= 'Z'))
+		return perr_at(p, at, "invalid value '%s' (strings need quotes)", tok);
 	if ((n >= 5 && fixed_digits(tok, 4) >= 0 && tok[4] == '-') ||
 	    (n >= 3 && fixed_digits(tok, 2) >= 0 && tok[2] == ':'))
 		return parse_datetime(p, at, tok, out);
@@ -1125,13 +1179,13 @@ static const char *kind_of(const struct bl_toml *v)
  */
 BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigned depth)
 {
-	struct keypath *kp = calloc(1, sizeof(*kp));
+	struct keypath key, *kp = &key;
 	struct bl_toml *t = table, *val = NULL;
+	struct keyshow ks;
 	struct keypart *last;
 	int rc = 0;
 
-	if (!kp)
-		return bl_err(BL_ENOMEM, "out of memory");
+	keypath_init(kp);
 	BL_TRY_GOTO(rc, parse_key(p, kp), out_free_key);
 	if (pk(p) != '=') {
 		rc = unexpected(p, "'=' after a key");
@@ -1145,14 +1199,22 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 		struct bl_toml *nt;
 
 		if (kv) {
-			if (kv->val->type != BL_TOML_TABLE || !(kv->val->flags & TF_DOTTED) ||
+			/*
+			 * A dotted key may go on in a table that dotted keys made, or
+			 * in one a header path only implied (toml-lang/toml#771: the
+			 * order of table blocks does not matter); that defines it, so
+			 * no header may define it again.
+			 */
+			if (kv->val->type != BL_TOML_TABLE ||
+			    !(kv->val->flags & (TF_DOTTED | TF_IMPLICIT)) ||
 			    (kv->val->flags & TF_FROZEN)) {
-				rc =
-				    perr_at(p, k->at, "key '%s' is already defined as %s (line %u)",
-				            k->s, kind_of(kv->val), kv->line);
+				rc = perr_at(
+				    p, k->at, "key '%s' is already defined as %s (line %u)",
+				    key_show(k->s, k->len, &ks), kind_of(kv->val), kv->line);
 				goto out_free_key;
 			}
 			t = kv->val;
+			t->flags = TF_DOTTED;
 			continue;
 		}
 		nt = node_new(BL_TOML_TABLE, k->at);
@@ -1172,8 +1234,8 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 	{
 		struct toml_kv *kv = table_find(t, last->s, last->len);
 		if (kv) {
-			rc = perr_at(p, last->at, "key '%s' is already defined (line %u)", last->s,
-			             kv->line);
+			rc = perr_at(p, last->at, "key '%s' is already defined (line %u)",
+			             key_show(last->s, last->len, &ks), kv->line);
 			goto out_free_key;
 		}
 	}
@@ -1183,7 +1245,6 @@ BL_MUST_CHECK static int keyval(struct parser *p, struct bl_toml *table, unsigne
 		node_free(val);
 out_free_key:
 	keypath_free(kp);
-	free(kp);
 	return rc;
 }
 
@@ -1214,6 +1275,7 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
                                      struct pos at)
 {
 	struct bl_toml *t = p->root;
+	struct keyshow ks;
 
 	for (size_t i = 0; i < kp->n; i++) {
 		const struct keypart *k = &kp->part[i];
@@ -1247,23 +1309,23 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
 				continue;
 			}
 			return perr_at(p, k->at, "key '%s' is already defined as %s (line %u)",
-			               k->s, kind_of(v), kv->line);
+			               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 		}
 		if (aot) {
 			if (v->type == BL_TOML_ARRAY && !(v->flags & TF_STATIC)) {
 				BL_TRY(new_table(v, k, at, TF_EXPLICIT, &t));
 				continue;
 			}
-			return perr_at(p, k->at, "'%s' is already defined as %s (line %u)", k->s,
-			               kind_of(v), kv->line);
+			return perr_at(p, k->at, "'%s' is already defined as %s (line %u)",
+			               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 		}
 		if (v->type == BL_TOML_TABLE && (v->flags & TF_IMPLICIT)) {
 			v->flags = TF_EXPLICIT;
 			t = v;
 			continue;
 		}
-		return perr_at(p, k->at, "'%s' is already defined as %s (line %u)", k->s,
-		               kind_of(v), kv->line);
+		return perr_at(p, k->at, "'%s' is already defined as %s (line %u)",
+		               key_show(k->s, k->len, &ks), kind_of(v), kv->line);
 	}
 	p->table = t;
 	p->table_depth = (unsigned)kp->n;
@@ -1274,11 +1336,10 @@ BL_MUST_CHECK static int header_walk(struct parser *p, const struct keypath *kp,
 BL_MUST_CHECK static int header(struct parser *p)
 {
 	struct pos at = here(p);
-	struct keypath *kp = calloc(1, sizeof(*kp));
+	struct keypath key, *kp = &key;
 	int aot = 0, rc;
 
-	if (!kp)
-		return bl_err(BL_ENOMEM, "out of memory");
+	keypath_init(kp);
 	adv(p);
 	if (pk(p) == '[') {
 		aot = 1;
@@ -1296,7 +1357,6 @@ BL_MUST_CHECK static int header(struct parser *p)
 	rc = header_walk(p, kp, aot, at);
 out_free_key:
 	keypath_free(kp);
-	free(kp);
 	return rc;
 }
 
@@ -1369,12 +1429,12 @@ const char *bl_toml_type_name(enum bl_toml_type t)
 
 unsigned bl_toml_line(const struct bl_toml *v)
 {
-	return v->line;
+	return v ? v->line : 0;
 }
 
 unsigned bl_toml_column(const struct bl_toml *v)
 {
-	return v->col;
+	return v ? v->col : 0;
 }
 
 size_t bl_toml_table_len(const struct bl_toml *v)
@@ -1453,6 +1513,8 @@ int bl_toml_bool(const struct bl_toml *v)
 
 int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, const char *what)
 {
+	struct keyshow ks;
+
 	if (!table || table->type != BL_TOML_TABLE)
 		return bl_err(BL_EINVAL, "%s: not a table", what);
 	for (size_t i = 0; i < table->u.tab.len; i++) {
@@ -1464,7 +1526,7 @@ int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed, 
 			j++;
 		if (!allowed || !allowed[j])
 			return bl_err(BL_EINVAL, "line %u, column %u: unknown key '%s' in %s",
-			              kv->line, kv->col, kv->key, what);
+			              kv->line, kv->col, key_show(kv->key, kv->klen, &ks), what);
 	}
 	return 0;
 }

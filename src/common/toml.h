@@ -16,7 +16,8 @@
  *
  * Limits and choices: values nested more than 128 levels below the root
  * (tables, arrays, dotted-key parts together) are refused, so recursion is
- * bounded; a bare value (number, datetime) is at most 128 bytes. Newlines
+ * bounded; a bare value (number, datetime) is at most 128 bytes; a float
+ * beyond the binary64 range is refused rather than made infinite. Newlines
  * inside multi-line strings come back as "\n" whatever the file used.
  * Fractional seconds are kept with at least three digits ("07:32:00.600").
  *
@@ -50,9 +51,11 @@ struct bl_toml; /* one value: table, array or scalar */
 struct bl_toml *bl_toml_parse(const char *text, size_t len);
 void bl_toml_free(struct bl_toml *root);
 
+/* v must not be NULL. */
 enum bl_toml_type bl_toml_type(const struct bl_toml *v);
 /* "table", "array", "string", "integer", "float", "bool", "datetime", … */
 const char *bl_toml_type_name(enum bl_toml_type t);
+/* Where v was written (1-based); 0 for NULL. */
 unsigned bl_toml_line(const struct bl_toml *v);
 unsigned bl_toml_column(const struct bl_toml *v);
 
@@ -65,19 +68,20 @@ struct bl_toml *bl_toml_get(const struct bl_toml *table, const char *key);
 const char *bl_toml_table_keyn(const struct bl_toml *v, size_t i, size_t *len);
 
 /*
- * For configuration readers: fail unless every key of `table` is one of
- * `allowed` (a NULL-terminated list). The reason names the first unknown
- * key, the line and column where it was written, and `what` ("[[files]]
- * entry"): "line 7, column 1: unknown key 'prto' in [[files]] entry".
- * BL_EINVAL also when `table` is not a table.
- */
-/*
  * For configuration readers: 0 when v is a value of type t. Otherwise
  * BL_ENOENT "<what> is missing" when v is NULL (an absent key), or BL_EINVAL
  * "line 3, column 8: <what> must be a string, not an integer".
  */
 BL_MUST_CHECK int bl_toml_expect_type(const struct bl_toml *v, enum bl_toml_type t,
                                       const char *what);
+
+/*
+ * For configuration readers: fail unless every key of `table` is one of
+ * `allowed` (a NULL-terminated list). The reason names the first unknown
+ * key, the line and column where it was written, and `what` ("[[files]]
+ * entry"): "line 7, column 1: unknown key 'prto' in [[files]] entry".
+ * BL_EINVAL also when `table` is not a table.
+ */
 BL_MUST_CHECK int bl_toml_check_keys(const struct bl_toml *table, const char *const *allowed,
                                      const char *what);
 
@@ -85,7 +89,10 @@ BL_MUST_CHECK int bl_toml_check_keys(const struct bl_toml *table, const char *co
 size_t bl_toml_array_len(const struct bl_toml *v);
 struct bl_toml *bl_toml_array_at(const struct bl_toml *v, size_t i);
 
-/* Scalars. Each returns the stored value; callers check the type first. */
+/*
+ * Scalars. Each returns the stored value; callers check the type first (a
+ * NULL v or one of another type gives NULL, 0 or 0.0).
+ */
 const char *bl_toml_str(const struct bl_toml *v, size_t *len); /* also datetimes' text */
 int64_t bl_toml_int(const struct bl_toml *v);
 double bl_toml_float(const struct bl_toml *v);

@@ -253,7 +253,7 @@ WASI_HANDLER(path_open)
 	uint64_t base = a[5], inherit = a[6], need = WASI_RIGHT_PATH_OPEN;
 	struct wasi_fd *dir, *nf;
 	struct stat st;
-	int flags = 0, h, slot;
+	int flags = 0, h, slot, write_intent = 0;
 	int32_t e;
 
 	if (oflags & ~0xfu || fdflags & ~0x1fu)
@@ -275,6 +275,15 @@ WASI_HANDLER(path_open)
 	 */
 	if ((base | inherit) & ~dir->inherit & RIGHTS_MODIFYING)
 		return WASI_ENOTCAPABLE;
+	/*
+	 * wasi-libc masks what it asks for by the directory's inheriting rights,
+	 * so O_WRONLY under a read-only preopen arrives asking for neither read
+	 * nor write. Such an open of a file can only have meant to write: refuse
+	 * it here rather than hand out a descriptor that can do nothing.
+	 */
+	if (!(dir->inherit & WASI_RIGHT_FD_WRITE) &&
+	    !(base & (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_WRITE)) && !(oflags & OFLAG_DIRECTORY))
+		write_intent = 1;
 	base &= dir->inherit;
 	inherit &= dir->inherit;
 	if ((base &
@@ -321,6 +330,10 @@ WASI_HANDLER(path_open)
 		e = wasi_errno(errno);
 		close(h);
 		return e;
+	}
+	if (write_intent && !S_ISDIR(st.st_mode)) {
+		close(h);
+		return WASI_ENOTCAPABLE;
 	}
 	nf = &c->fds[slot];
 	memset(nf, 0, sizeof(*nf));

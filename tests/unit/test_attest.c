@@ -19,6 +19,7 @@
 
 #include "attest/attest.h"
 #include "attest/internal.h"
+#include "common/buf.h"
 #include "common/digest.h"
 
 struct file {
@@ -238,6 +239,17 @@ static void test_snp_tamper(void **state)
 	}
 	assert_int_equal(att_snp_verify(r.p, r.len, &o, &c), 0);
 	expect_fail(att_snp_verify(r.p, r.len - 1, &o, &c), BL_EINVAL, "snp.format");
+	/* Version 3 naming a Genoa CPU (family 19h model 11h) on a Milan chain. */
+	r.p[0] = 3;
+	r.p[0x188] = 0x19;
+	r.p[0x189] = 0x11;
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EVERIFY, "snp.product");
+	r.p[0x189] = 0x01; /* Milan: passes that check, then the signature fails */
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EVERIFY, "snp.signature");
+	r.p[0] = 2;
+	r.p[0x188] = r.p[0x189] = 0;
+	o.vcek.len = 0;
+	expect_fail(att_snp_verify(r.p, r.len, &o, &c), BL_EINVAL, "snp.vcek");
 	free(r.p);
 	free(v.p);
 }
@@ -564,6 +576,31 @@ static void test_sgx_tcb_info_expired(void **state)
 	free(q.p);
 }
 
+/* Keys that chain to the Intel root but have another role are refused. */
+static void test_sgx_key_roles(void **state)
+{
+	(void)state;
+	struct file q = load("steward/quote.icelake");
+	struct file tcb_chain = load("tdx/tcb_info_issuer_chain.pem");
+	struct file tcb = load("tdx/tcbInfo.json");
+	struct att_opts o = { .at = T("2023-02-01T00:00:00Z") };
+	struct att_claims c;
+	uint8_t *pem = find(q.p, q.len, "-----BEGIN CERTIFICATE-----");
+
+	/* The TCB signing certificate offered as the PCK chain. */
+	o.pck_chain = blob(tcb_chain);
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "pck.chain");
+	o.pck_chain.len = 0;
+	/* The platform's own PCK chain offered as the TCB signing chain. */
+	o.tcb_info = blob(tcb);
+	o.tcb_signing_chain.p = pem;
+	o.tcb_signing_chain.len = q.len - (size_t)(pem - q.p);
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "tcb_signing.chain");
+	free(q.p);
+	free(tcb_chain.p);
+	free(tcb.p);
+}
+
 static void test_intel_sample_sgx(void **state)
 {
 	(void)state;
@@ -675,6 +712,202 @@ static void test_tdx_quote(void **state)
 	free(chain.p);
 }
 
+/* DER TLV with a definite length (X.690 §8.1.3) appended to b. */
+static void tlv(struct bl_buf *b, uint8_t tag, const void *p, size_t n)
+{
+	assert_int_equal(bl_buf_putc(b, tag), 0);
+	if (n < 0x80) {
+		assert_int_equal(bl_buf_putc(b, (uint8_t)n), 0);
+	} else if (n < 0x100) {
+		assert_int_equal(bl_buf_putc(b, 0x81), 0);
+		assert_int_equal(bl_buf_putc(b, (uint8_t)n), 0);
+	} else {
+		assert_true(n < 0x10000);
+		assert_int_equal(bl_buf_putc(b, 0x82), 0);
+		assert_int_equal(bl_buf_put16be(b, (uint16_t)n), 0);
+	}
+	assert_int_equal(bl_buf_append(b, p, n), 0);
+}
+
+/* TDX evidence (Bailey's OID .1.4) built from the real quote and collateral. */
+static void test_tdx_evidence(void **state)
+{
+	(void)state;
+	struct file q = load("tdx/tdx_quote_6.dat"), tcb = load("tdx/tcbInfo.json");
+	struct file qe = load("tdx/enclaveIdentity.json");
+	struct file chain = load("tdx/tcb_info_issuer_chain.pem");
+	struct bl_buf certs = BL_BUF_INIT, inner = BL_BUF_INIT, t = BL_BUF_INIT, ev = BL_BUF_INIT;
+	struct att_opts o = { .at = T("2025-11-01T00:00:00Z"),
+		              .tcb_signing_at = T("2025-05-01T00:00:00Z") };
+	STACK_OF(X509) *sk = NULL;
+	struct att_claims c;
+
+	assert_int_equal(att_x509_load_many(chain.p, chain.len, &sk, "chain"), 0);
+	for (int i = 0; i < sk_X509_num(sk); i++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(sk_X509_value(sk, i), &der);
+
+		assert_true(n > 0);
+		assert_int_equal(bl_buf_append(&certs, der, (size_t)n), 0);
+		OPENSSL_free(der);
+	}
+	sk_X509_pop_free(sk, X509_free);
+	tlv(&inner, DER_OCTETSTRING, q.p, q.len); /* quote */
+	tlv(&t, DER_SEQUENCE, NULL, 0); /* empty SEQUENCE OF CRL entries */
+	tlv(&inner, DER_SEQUENCE, t.p, t.len); /* CrlList */
+	bl_buf_reset(&t);
+	tlv(&t, DER_SEQUENCE, certs.p, certs.len);
+	tlv(&t, DER_OCTETSTRING, tcb.p, tcb.len);
+	tlv(&inner, DER_SEQUENCE, t.p, t.len); /* tcb */
+	bl_buf_reset(&t);
+	tlv(&t, DER_OCTETSTRING, qe.p, qe.len);
+	tlv(&inner, DER_CTX0, t.p, t.len); /* [0] QE identity */
+	tlv(&ev, DER_SEQUENCE, inner.p, inner.len);
+	assert_int_equal(att_evidence_verify(ATT_KIND_TDX, ev.p, ev.len, &o, &c), 0);
+	assert_int_equal(c.kind, ATT_KIND_TDX);
+	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
+	assert_int_equal(c.qe_status, ATT_TCB_UP_TO_DATE);
+	/* The same bytes are not SGX evidence. */
+	expect_fail(att_evidence_verify(ATT_KIND_SGX, ev.p, ev.len, &o, &c), BL_EUNSUPP,
+	            "quote.version");
+	/* A trailing element after [0] is malformed. */
+	assert_int_equal(bl_buf_putc(&ev, 0), 0);
+	expect_fail(att_evidence_verify(ATT_KIND_TDX, ev.p, ev.len, &o, &c), BL_EINVAL,
+	            "evidence.format");
+	bl_buf_free(&certs);
+	bl_buf_free(&inner);
+	bl_buf_free(&t);
+	bl_buf_free(&ev);
+	free(q.p);
+	free(tcb.p);
+	free(qe.p);
+	free(chain.p);
+}
+
+/* A copy of text with the first `from` replaced by `to` (NUL-terminated). */
+static struct att_blob edit(const struct file *f, const char *from, const char *to)
+{
+	uint8_t *at = memmem(f->p, f->len, from, strlen(from));
+	size_t off, n = f->len - strlen(from) + strlen(to);
+	uint8_t *p = malloc(n + 1);
+	struct att_blob b;
+
+	assert_non_null(at);
+	off = (size_t)(at - f->p);
+	memcpy(p, f->p, off);
+	memcpy(p + off, to, strlen(to));
+	memcpy(p + off + strlen(to), at + strlen(from), f->len - off - strlen(from));
+	p[n] = 0;
+	b.p = p;
+	b.len = n;
+	return b;
+}
+
+/* Evaluate an edited collateral file against real claims (signature skipped). */
+static void eval_edit(const struct file *f, int qe, const struct att_claims *base, const char *from,
+                      const char *to, int code, const char *check)
+{
+	struct att_blob b = edit(f, from, to);
+	struct att_claims c = *base;
+	int rc = att_intel_json_eval(b.p, b.len, qe, 1, T("2025-11-01T00:00:00Z"), &c);
+
+	if (rc != (check ? code : 0))
+		print_message("# edit %s -> %s\n", from, to);
+	if (!check)
+		assert_int_equal(rc, 0);
+	else
+		expect_fail(rc, code, check);
+	free((void *)b.p);
+}
+
+/*
+ * Each content check of the TDX TCB info and TD QE identity, on the real files
+ * with one field changed and the signature check skipped (its own tests are
+ * above), against the claims of the real TDX quote.
+ */
+static void test_tdx_collateral_checks(void **state)
+{
+	(void)state;
+	struct file q = load("tdx/tdx_quote_6.dat"), tcb = load("tdx/tcbInfo.json");
+	struct file qe = load("tdx/enclaveIdentity.json");
+	struct att_opts o = { .at = T("2025-11-01T00:00:00Z") };
+	struct att_claims base, c;
+
+	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &base), 0);
+	/* Unchanged: the same verdicts as with the signature checked. */
+	c = base;
+	assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &c), 0);
+	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
+	assert_string_equal(c.tcb_date, "2018-01-04T00:00:00Z");
+	eval_edit(&tcb, 0, &base, "\"pceId\":\"0000\"", "\"pceId\":\"0100\"", BL_EVERIFY,
+	          "tcb_info.pceid");
+	eval_edit(&tcb, 0, &base, "\"fmspc\":\"00A06D080000\"", "\"fmspc\":\"00A06D080001\"",
+	          BL_EVERIFY, "tcb_info.fmspc");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX\"", "\"id\":\"SGX\"", BL_EVERIFY, "tcb_info.id");
+	eval_edit(&tcb, 0, &base, "\"version\":3", "\"version\":4", BL_EUNSUPP, "tcb_info.version");
+	eval_edit(&tcb, 0, &base, "\"nextUpdate\":\"2025-11-26", "\"nextUpdate\":\"2025-10-30",
+	          BL_EVERIFY, "tcb_info.expired");
+	eval_edit(&tcb, 0, &base, "\"tdxModule\":{\"mrsigner\":\"00",
+	          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
+	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
+	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
+	eval_edit(
+	    &tcb, 0, &base, "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"",
+	    "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"Fine\"", BL_EINVAL, "tcb_info");
+	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"x\":1,\"tcbInfo\":", BL_EINVAL, "tcb_info");
+	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"tcbInfo\":{},\"tcbInfo\":", BL_EINVAL,
+	          "tcb_info");
+	/* With the pcesvn of the UpToDate level met, that level is chosen. */
+	{
+		struct att_claims up = base;
+
+		up.pck.pcesvn = 13;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &up), 0);
+		assert_int_equal(up.tcb_status, ATT_TCB_UP_TO_DATE);
+	}
+	/* A QE below its UpToDate level makes an up-to-date platform OutOfDate;
+	 * a revoked QE revokes (Intel's QVL convergence). */
+	{
+		struct att_claims up = base;
+		struct att_blob b =
+		    edit(&qe, "\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"OutOfDate\"");
+
+		up.pck.pcesvn = 13;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &up), 0);
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 1, 1, o.at, &up), 0);
+		assert_int_equal(up.qe_status, ATT_TCB_OUT_OF_DATE);
+		assert_int_equal(up.tcb_status, ATT_TCB_OUT_OF_DATE);
+		free((void *)b.p);
+		b = edit(&qe, "\"tcbStatus\":\"UpToDate\"", "\"tcbStatus\":\"Revoked\"");
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 1, 1, o.at, &up), 0);
+		assert_int_equal(up.tcb_status, ATT_TCB_REVOKED);
+		free((void *)b.p);
+	}
+	/* TD QE identity. */
+	c = base;
+	assert_int_equal(att_intel_json_eval(qe.p, qe.len, 1, 1, o.at, &c), 0);
+	assert_int_equal(c.qe_status, ATT_TCB_UP_TO_DATE);
+	eval_edit(&qe, 1, &base, "\"mrsigner\":\"DC", "\"mrsigner\":\"DD", BL_EVERIFY,
+	          "qe_identity.mrsigner");
+	eval_edit(&qe, 1, &base, "\"isvprodid\":2", "\"isvprodid\":3", BL_EVERIFY,
+	          "qe_identity.isvprodid");
+	eval_edit(&qe, 1, &base, "\"attributes\":\"11", "\"attributes\":\"13", BL_EVERIFY,
+	          "qe_identity.attributes");
+	eval_edit(&qe, 1, &base, "\"miscselect\":\"00000000", "\"miscselect\":\"01000000",
+	          BL_EVERIFY, "qe_identity.miscselect");
+	eval_edit(&qe, 1, &base, "\"id\":\"TD_QE\"", "\"id\":\"QE\"", BL_EVERIFY, "qe_identity.id");
+	eval_edit(&qe, 1, &base, "\"version\":2", "\"version\":3", BL_EUNSUPP,
+	          "qe_identity.version");
+	eval_edit(&qe, 1, &base, "\"nextUpdate\":\"2025-11-27", "\"nextUpdate\":\"2025-10-31",
+	          BL_EVERIFY, "qe_identity.expired");
+	eval_edit(&qe, 1, &base, "{\"isvsvn\":4}", "{\"isvsvn\":9}", BL_EVERIFY,
+	          "qe_identity.level"); /* the QE's ISVSVN is 7: only lower levels remain */
+	free(q.p);
+	free(tcb.p);
+	free(qe.p);
+}
+
 static void test_intel_sample_tdx(void **state)
 {
 	(void)state;
@@ -731,6 +964,10 @@ static void test_kvm_and_kinds(void **state)
 	            "evidence.format");
 	expect_fail(att_evidence_verify(ATT_KIND_SGX, junk, 3, &o, &c), BL_EINVAL,
 	            "evidence.format");
+	expect_fail(att_evidence_verify((enum att_kind)9, junk, 3, &o, &c), BL_EINVAL,
+	            "evidence.kind");
+	o.at = 0;
+	expect_fail(att_evidence_verify(ATT_KIND_KVM, NULL, 0, &o, &c), BL_EINVAL, "options");
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.4"), ATT_KIND_TDX);
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.3"), ATT_KIND_SNP);
 	assert_int_equal(att_kind_from_oid("1.3.6.1.4.1.58270.1.5"), ATT_KIND_NONE);
@@ -744,21 +981,15 @@ static void test_kvm_and_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_snp_milan_raw),
-		cmocka_unit_test(test_snp_go_sev_guest),
-		cmocka_unit_test(test_snp_csr),
-		cmocka_unit_test(test_snp_tamper),
-		cmocka_unit_test(test_snp_chain),
-		cmocka_unit_test(test_snp_csr_collateral),
-		cmocka_unit_test(test_sgx_quote_raw),
-		cmocka_unit_test(test_sgx_csr),
-		cmocka_unit_test(test_sgx_tamper),
-		cmocka_unit_test(test_sgx_roots_and_crls),
-		cmocka_unit_test(test_sgx_tcb_info),
-		cmocka_unit_test(test_sgx_tcb_info_expired),
-		cmocka_unit_test(test_intel_sample_sgx),
-		cmocka_unit_test(test_tdx_quote),
-		cmocka_unit_test(test_intel_sample_tdx),
+		cmocka_unit_test(test_snp_milan_raw), cmocka_unit_test(test_snp_go_sev_guest),
+		cmocka_unit_test(test_snp_csr),       cmocka_unit_test(test_snp_tamper),
+		cmocka_unit_test(test_snp_chain),     cmocka_unit_test(test_snp_csr_collateral),
+		cmocka_unit_test(test_sgx_quote_raw), cmocka_unit_test(test_sgx_csr),
+		cmocka_unit_test(test_sgx_tamper),    cmocka_unit_test(test_sgx_roots_and_crls),
+		cmocka_unit_test(test_sgx_tcb_info),  cmocka_unit_test(test_sgx_tcb_info_expired),
+		cmocka_unit_test(test_sgx_key_roles), cmocka_unit_test(test_intel_sample_sgx),
+		cmocka_unit_test(test_tdx_quote),     cmocka_unit_test(test_tdx_collateral_checks),
+		cmocka_unit_test(test_tdx_evidence),  cmocka_unit_test(test_intel_sample_tdx),
 		cmocka_unit_test(test_kvm_and_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

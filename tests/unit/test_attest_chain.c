@@ -286,6 +286,28 @@ static void test_time_and_versions(void **state)
 	assert_int_equal(att_version_cmp(1, 51, 1, 51), 0);
 }
 
+static void test_snp_tcb_layouts(void **state)
+{
+	(void)state;
+	struct att_snp_tcb t;
+
+	/* Milan/Genoa: byte 0 bootloader, 1 tee, 6 snp, 7 microcode. */
+	att_snp_tcb_decode(0x5d06000000000002ull, ATT_SNP_MILAN, &t);
+	assert_int_equal(t.bootloader, 2);
+	assert_int_equal(t.tee, 0);
+	assert_int_equal(t.snp, 6);
+	assert_int_equal(t.microcode, 0x5d);
+	assert_int_equal(t.fmc, 0);
+	/* Turin: byte 0 fmc, 1 bootloader, 2 tee, 3 snp, 7 microcode. */
+	att_snp_tcb_decode(0x4800000004030201ull, ATT_SNP_TURIN, &t);
+	assert_int_equal(t.fmc, 1);
+	assert_int_equal(t.bootloader, 2);
+	assert_int_equal(t.tee, 3);
+	assert_int_equal(t.snp, 4);
+	assert_int_equal(t.microcode, 0x48);
+	assert_string_equal(att_snp_product_name(ATT_SNP_TURIN), "Turin");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_chain_root_and_signatures),
 		cmocka_unit_test(test_der_reader),
 		cmocka_unit_test(test_time_and_versions),
+		cmocka_unit_test(test_snp_tcb_layouts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,6 +85,10 @@ static void test_accessors(void **state)
 	                    "stdout");
 
 	assert_null(bl_toml_get(t, "absent"));
+	assert_int_equal(bl_toml_line(NULL), 0);
+	assert_int_equal(bl_toml_column(NULL), 0);
+	assert_null(bl_toml_str(bl_toml_get(t, "n"), NULL)); /* an integer has no text */
+	assert_true(bl_toml_int(bl_toml_get(t, "title")) == 0);
 	assert_null(bl_toml_get(v, "x")); /* not a table */
 	assert_int_equal(bl_toml_table_len(v), 0);
 	assert_int_equal(bl_toml_array_len(t), 0);
@@ -129,6 +133,9 @@ static void test_errors_name_line_and_column(void **state)
 	refused("a = 1\nb = \n", "line 2, column 5: expected a value");
 	refused("a = 1\na = 2\n", "line 2, column 1: key 'a' is already defined");
 	refused("x = \"abc\n", "line 1, column 5: unterminated string");
+	/* Keys are quoted in reasons with control characters escaped. */
+	refused("\"a\\u001b[31m\" = 1\n\"a\\u001b[31m\" = 2\n",
+	        "line 2, column 1: key 'a\\x1b[31m' is already defined (line 1)");
 	refused("[t]\nk = 1\n[t]\n", "line 3, column 2: 't' is already defined");
 	refused("a = [1 2]\n", "line 1, column 8: expected ',' or ']'");
 	refused("a = { b = 1\n", "line 1, column 12: expected ',' or '}'");
@@ -147,7 +154,20 @@ static void test_errors_name_line_and_column(void **state)
 	refused("a = {b = 1}\na.c = 2\n", "line 2, column 1: key 'a' is already defined as an "
 	                                  "inline table");
 	refused("[a]\nb.c = 1\n[a.b]\n", "line 3, column 4: 'b' is already defined as a table");
-	refused("[a.b.c]\n[a]\nb.d = 1\n", "line 3, column 1: key 'b' is already defined");
+	refused("[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n", "line 4, column 3: key 'c' is already defined");
+	/* toml-lang/toml#771: dotted keys may define a table a header only implied… */
+	{
+		struct bl_toml *t = parse("[fruit.apple.texture]\nsmooth = true\n"
+		                          "[fruit]\napple.color = \"red\"\n");
+		struct bl_toml *apple = bl_toml_get(bl_toml_get(t, "fruit"), "apple");
+		assert_non_null(t);
+		assert_string_equal(bl_toml_table_key(apple, 0), "texture");
+		assert_string_equal(bl_toml_str(bl_toml_get(apple, "color"), NULL), "red");
+		bl_toml_free(t);
+	}
+	/* …and then no header may define it again. */
+	refused("[a.b.c]\n[a]\nb.d = 1\n[a.b]\n", "line 4, column 4: 'b' is already defined as a "
+	                                          "table (line 1)");
 	refused("a = [1]\n[[a]]\n", "line 2, column 3: 'a' is already defined as an array");
 	refused("[[a]]\n[a]\n", "line 2, column 2: 'a' is already defined as an array of tables");
 	refused("a = 1\n[a.b]\n", "line 2, column 2: key 'a' is already defined as a value");
@@ -195,7 +215,9 @@ static void test_floats(void **state)
 	refused("f = .5\n", "line 1, column 5: invalid number");
 	refused("f = 1e\n", "line 1, column 5: invalid number");
 	refused("f = 1e999\n", "line 1, column 5: float '1e999' is out of range");
-	refused("f = infinity\n", "line 1, column 5: invalid integer");
+	refused("f = infinity\n",
+	        "line 1, column 5: invalid value 'infinity' (strings need quotes)");
+	refused("b = True\n", "line 1, column 5: invalid value 'True'");
 }
 
 static void test_datetimes(void **state)

@@ -1,0 +1,554 @@
+/*
+ * test_wasm.c — the embedding API of the WebAssembly engine (bailey/wasm.h):
+ * load, call, traps as typed errors (including out-of-bounds accesses caught
+ * by the guard-page signal handler), host functions, limits (memory pages,
+ * call depth, check budget, interruption from another thread), memory access,
+ * and refusal of malformed and invalid modules with a located reason.
+ * Modules are assembled here byte by byte (spec chapter 5).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bailey/wasm.h"
+
+/* ---- a tiny module assembler ---- */
+
+struct mb {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void put(struct mb *m, const void *p, size_t n)
+{
+	assert_true(m->n + n <= sizeof(m->b));
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+static void u8(struct mb *m, uint8_t v)
+{
+	put(m, &v, 1);
+}
+static void leb(struct mb *m, uint32_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		u8(m, (uint8_t)(b | (v ? 0x80 : 0)));
+	} while (v);
+}
+static void bytes(struct mb *m, const char *s, size_t n)
+{
+	put(m, s, n);
+}
+static void name(struct mb *m, const char *s)
+{
+	leb(m, (uint32_t)strlen(s));
+	bytes(m, s, strlen(s));
+}
+static void section(struct mb *m, uint8_t id, const struct mb *c)
+{
+	u8(m, id);
+	leb(m, (uint32_t)c->n);
+	put(m, c->b, c->n);
+}
+static void header(struct mb *m)
+{
+	m->n = 0;
+	bytes(m, "\0asm\1\0\0\0", 8);
+}
+
+/* A function body: locals none, then code. */
+static void body(struct mb *code, const uint8_t *ops, size_t n)
+{
+	leb(code, (uint32_t)(n + 1));
+	u8(code, 0); /* no local groups */
+	put(code, ops, n);
+}
+
+/*
+ * Module "core": types 0 (i32 i32)->i32, 1 (i32)->i32, 2 ()->();
+ * functions add, divide, load, rec, spin, grow; memory 1 page; exports;
+ * a name section naming function 1 "divide".
+ */
+static void build_core(struct mb *m)
+{
+	struct mb s = { .n = 0 };
+	header(m);
+	/* type */
+	s.n = 0;
+	leb(&s, 3);
+	put(&s, (uint8_t[]){ 0x60, 2, 0x7f, 0x7f, 1, 0x7f }, 6);
+	put(&s, (uint8_t[]){ 0x60, 1, 0x7f, 1, 0x7f }, 5);
+	put(&s, (uint8_t[]){ 0x60, 0, 0 }, 3);
+	section(m, 1, &s);
+	/* function */
+	s.n = 0;
+	put(&s, (uint8_t[]){ 6, 0, 0, 1, 2, 2, 1 }, 7);
+	section(m, 3, &s);
+	/* memory: 1 page, no maximum */
+	s.n = 0;
+	put(&s, (uint8_t[]){ 1, 0, 1 }, 3);
+	section(m, 5, &s);
+	/* export */
+	s.n = 0;
+	leb(&s, 7);
+	static const char *const names[] = { "add", "divide", "load", "rec", "spin", "grow" };
+	for (uint8_t i = 0; i < 6; i++) {
+		name(&s, names[i]);
+		u8(&s, 0);
+		u8(&s, i);
+	}
+	name(&s, "mem");
+	u8(&s, 2);
+	u8(&s, 0);
+	section(m, 7, &s);
+	/* code */
+	s.n = 0;
+	leb(&s, 6);
+	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6a, 0x0b }, 6); /* add */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6d, 0x0b }, 6); /* i32.div_s */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x28, 2, 0, 0x0b }, 6); /* i32.load */
+	body(&s, (uint8_t[]){ 0x10, 3, 0x0b }, 3); /* call self */
+	body(&s, (uint8_t[]){ 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b }, 6); /* loop br 0 */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x40, 0, 0x0b }, 5); /* memory.grow */
+	section(m, 10, &s);
+	/* custom "name": function names subsection */
+	struct mb sub = { .n = 0 };
+	leb(&sub, 1);
+	leb(&sub, 1);
+	name(&sub, "divide");
+	s.n = 0;
+	name(&s, "name");
+	u8(&s, 1);
+	leb(&s, (uint32_t)sub.n);
+	put(&s, sub.b, sub.n);
+	section(m, 0, &s);
+}
+
+struct fixture {
+	struct mb bin;
+	wasm_module_t *mod;
+	wasm_store_t *store;
+	wasm_instance_t *inst;
+};
+
+static wasm_func_t *export_func(wasm_instance_t *inst, const char *n)
+{
+	struct wasm_extern e;
+	assert_int_equal(wasm_instance_export(inst, n, &e), 0);
+	assert_int_equal(e.kind, WASM_EXTERN_FUNC);
+	return e.u.func;
+}
+
+static void setup_core(struct fixture *f, const struct wasm_config *cfg)
+{
+	build_core(&f->bin);
+	f->mod = wasm_module_load(f->bin.b, f->bin.n);
+	assert_non_null(f->mod);
+	f->store = wasm_store_new(cfg);
+	assert_non_null(f->store);
+	assert_int_equal(wasm_instantiate(f->store, f->mod, NULL, NULL, &f->inst), 0);
+}
+
+static void teardown_core(struct fixture *f)
+{
+	wasm_store_delete(f->store);
+	wasm_module_free(f->mod);
+}
+
+static int call2(struct fixture *f, const char *fn, uint32_t a, uint32_t b, uint32_t *r)
+{
+	wasm_val_t args[2], res[1];
+	memset(args, 0, sizeof(args));
+	args[0].i32 = a;
+	args[1].i32 = b;
+	int rc = wasm_call(f->store, export_func(f->inst, fn), args, 2, res, 1);
+	if (rc == 0)
+		*r = res[0].i32;
+	return rc;
+}
+
+static int call1(struct fixture *f, const char *fn, uint32_t a, uint32_t *r)
+{
+	wasm_val_t args[1], res[1];
+	memset(args, 0, sizeof(args));
+	args[0].i32 = a;
+	int rc = wasm_call(f->store, export_func(f->inst, fn), args, 1, res, 1);
+	if (rc == 0)
+		*r = res[0].i32;
+	return rc;
+}
+
+static void test_call_and_results(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	setup_core(&f, NULL);
+	assert_int_equal(call2(&f, "add", 40, 2, &r), 0);
+	assert_int_equal(r, 42);
+	assert_int_equal(call2(&f, "add", 0xffffffffu, 2, &r), 0);
+	assert_int_equal(r, 1);
+	assert_int_equal(call2(&f, "divide", (uint32_t)-9, 2, &r), 0);
+	assert_int_equal(r, (uint32_t)-4);
+	/* Wrong argument count is refused, not run. */
+	wasm_val_t a[1];
+	memset(a, 0, sizeof(a));
+	assert_int_equal(wasm_call(f.store, export_func(f.inst, "add"), a, 1, a, 1), BL_EINVAL);
+	teardown_core(&f);
+}
+
+static void test_trap_kinds_and_names(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	setup_core(&f, NULL);
+	assert_int_equal(call2(&f, "divide", 1, 0, &r), WASM_ETRAP);
+	const struct wasm_trap *t = wasm_store_last_trap(f.store);
+	assert_int_equal(t->kind, WASM_TRAP_DIV_ZERO);
+	assert_int_equal(t->func_index, 1);
+	assert_string_equal(t->func_name, "divide");
+	assert_non_null(strstr(t->message, "integer divide by zero"));
+	assert_int_equal(call2(&f, "divide", 0x80000000u, 0xffffffffu, &r), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INT_OVERFLOW);
+	/* The store still works after traps. */
+	assert_int_equal(call2(&f, "add", 1, 2, &r), 0);
+	assert_int_equal(r, 3);
+	teardown_core(&f);
+}
+
+/* An out-of-bounds load faults in the guard region and comes back as a trap. */
+static void test_memory_oob_trap(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	setup_core(&f, NULL);
+	struct wasm_extern e;
+	assert_int_equal(wasm_instance_export(f.inst, "mem", &e), 0);
+	uint32_t v = 0xdeadbeef;
+	assert_int_equal(wasm_memory_write(e.u.memory, 65532, &v, 4), 0);
+	assert_int_equal(call1(&f, "load", 65532, &r), 0);
+	assert_int_equal(r, 0xdeadbeef);
+	assert_int_equal(call1(&f, "load", 65533, &r), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	assert_int_equal(call1(&f, "load", 0xfffffffcu, &r), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	/* Host accessors check bounds too. */
+	assert_int_equal(wasm_memory_write(e.u.memory, 65533, &v, 4), BL_ERANGE);
+	assert_int_equal(wasm_memory_read(e.u.memory, UINT64_MAX - 1, &v, 4), BL_ERANGE);
+	/* After growing, the same address is valid. */
+	assert_int_equal(call1(&f, "grow", 1, &r), 0);
+	assert_int_equal(r, 1);
+	assert_int_equal(call1(&f, "load", 65533, &r), 0);
+	assert_int_equal(wasm_memory_size(e.u.memory), 2 * 65536);
+	teardown_core(&f);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	struct wasm_config cfg = { .max_memory_pages = 2, .max_call_depth = 100 };
+	setup_core(&f, &cfg);
+	assert_int_equal(call1(&f, "grow", 1, &r), 0);
+	assert_int_equal(r, 1);
+	assert_int_equal(call1(&f, "grow", 1, &r), 0);
+	assert_int_equal(r, 0xffffffffu); /* refused: over the store's limit */
+	wasm_func_t *rec = export_func(f.inst, "rec");
+	assert_int_equal(wasm_call(f.store, rec, NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_STACK_EXHAUSTED);
+	wasm_func_t *spin = export_func(f.inst, "spin");
+	wasm_store_set_budget(f.store, 100000);
+	assert_int_equal(wasm_call(f.store, spin, NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INTERRUPTED);
+	teardown_core(&f);
+}
+
+static void *interrupter(void *arg)
+{
+	usleep(20000);
+	wasm_store_interrupt(arg);
+	return NULL;
+}
+
+static void test_interrupt_from_thread(void **state)
+{
+	(void)state;
+	struct fixture f;
+	pthread_t th;
+	setup_core(&f, NULL);
+	assert_int_equal(pthread_create(&th, NULL, interrupter, f.store), 0);
+	/* The call spins until the other thread interrupts it. */
+	assert_int_equal(wasm_call(f.store, export_func(f.inst, "spin"), NULL, 0, NULL, 0),
+	                 WASM_ETRAP);
+	pthread_join(th, NULL);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INTERRUPTED);
+	teardown_core(&f);
+}
+
+/* ---- host functions ---- */
+
+static int host_mul(struct wasm_caller *c, void *env, wasm_val_t *args)
+{
+	int *calls = env;
+	(*calls)++;
+	assert_non_null(c->instance);
+	if (args[1].i32 == 0)
+		return bl_err(BL_EINVAL, "host refuses zero");
+	args[0].i32 = args[0].i32 * args[1].i32;
+	return 0;
+}
+
+struct host_env {
+	wasm_func_t *mul;
+};
+
+static int resolve_env(void *ud, const char *module, const char *nm, enum wasm_extern_kind kind,
+                       struct wasm_extern *out)
+{
+	struct host_env *h = ud;
+	if (strcmp(module, "env") != 0 || strcmp(nm, "mul") != 0 || kind != WASM_EXTERN_FUNC)
+		return BL_ENOENT;
+	out->kind = WASM_EXTERN_FUNC;
+	out->u.func = h->mul;
+	return 0;
+}
+
+/* Module importing env.mul (i32 i32)->i32 and exporting "twice" = mul(mul(a,b), 2). */
+static void build_importer(struct mb *m)
+{
+	struct mb s = { .n = 0 };
+	header(m);
+	put(&s, (uint8_t[]){ 1, 0x60, 2, 0x7f, 0x7f, 1, 0x7f }, 7);
+	section(m, 1, &s);
+	s.n = 0;
+	leb(&s, 1);
+	name(&s, "env");
+	name(&s, "mul");
+	put(&s, (uint8_t[]){ 0, 0 }, 2);
+	section(m, 2, &s);
+	s.n = 0;
+	put(&s, (uint8_t[]){ 1, 0 }, 2);
+	section(m, 3, &s);
+	s.n = 0;
+	leb(&s, 1);
+	name(&s, "twice");
+	put(&s, (uint8_t[]){ 0, 1 }, 2);
+	section(m, 7, &s);
+	s.n = 0;
+	leb(&s, 1);
+	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x10, 0, 0x41, 2, 0x10, 0, 0x0b }, 11);
+	section(m, 10, &s);
+}
+
+static void test_host_functions(void **state)
+{
+	(void)state;
+	struct mb bin;
+	int calls = 0;
+	build_importer(&bin);
+	wasm_module_t *m = wasm_module_load(bin.b, bin.n);
+	assert_non_null(m);
+	const char *mod, *nm;
+	enum wasm_extern_kind kind;
+	assert_int_equal(wasm_module_import_count(m), 1);
+	assert_int_equal(wasm_module_import(m, 0, &mod, &nm, &kind), 0);
+	assert_string_equal(mod, "env");
+	assert_string_equal(nm, "mul");
+	assert_int_equal(wasm_module_import(m, 1, &mod, &nm, &kind), BL_ERANGE);
+	wasm_store_t *s = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	/* Unresolved import: linking fails, nothing runs. */
+	assert_true(wasm_instantiate(s, m, NULL, NULL, &inst) < 0);
+	/* Wrong type: (i32)->i32 does not match (i32 i32)->i32. */
+	static const enum wasm_valtype i32x2[] = { WASM_I32, WASM_I32 };
+	struct host_env h;
+	h.mul = wasm_func_new_host(s, i32x2, 1, i32x2, 1, host_mul, &calls);
+	assert_int_equal(wasm_instantiate(s, m, resolve_env, &h, &inst), BL_ENOENT);
+	h.mul = wasm_func_new_host(s, i32x2, 2, i32x2, 1, host_mul, &calls);
+	assert_int_equal(wasm_instantiate(s, m, resolve_env, &h, &inst), 0);
+	wasm_val_t args[2], res[1];
+	memset(args, 0, sizeof(args));
+	args[0].i32 = 6;
+	args[1].i32 = 7;
+	assert_int_equal(wasm_call(s, export_func(inst, "twice"), args, 2, res, 1), 0);
+	assert_int_equal(res[0].i32, 84);
+	assert_int_equal(calls, 2);
+	args[1].i32 = 0;
+	assert_int_equal(wasm_call(s, export_func(inst, "twice"), args, 2, res, 1), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(s)->kind, WASM_TRAP_HOST);
+	assert_non_null(strstr(wasm_store_last_trap(s)->message, "host refuses zero"));
+	wasm_store_delete(s);
+	wasm_module_free(m);
+}
+
+/*
+ * Re-entrancy: "outer"(x) calls the host, which calls back into the guest's
+ * "inner"(x) = 100 / x; a trap in the nested call reaches the outer caller.
+ */
+static int host_reenter(struct wasm_caller *c, void *env, wasm_val_t *args)
+{
+	(void)env;
+	struct wasm_extern e;
+	BL_TRY(wasm_instance_export(c->instance, "inner", &e));
+	wasm_val_t r[1];
+	BL_TRY(wasm_call(c->store, e.u.func, args, 1, r, 1));
+	args[0].i32 = r[0].i32 + 1;
+	return 0;
+}
+
+static int resolve_cb(void *ud, const char *module, const char *nm, enum wasm_extern_kind kind,
+                      struct wasm_extern *out)
+{
+	(void)module;
+	(void)nm;
+	(void)kind;
+	out->kind = WASM_EXTERN_FUNC;
+	out->u.func = ud;
+	return 0;
+}
+
+static void test_reentrant_host_calls(void **state)
+{
+	(void)state;
+	struct mb m, s;
+	header(&m);
+	s.n = 0;
+	put(&s, (uint8_t[]){ 1, 0x60, 1, 0x7f, 1, 0x7f }, 6);
+	section(&m, 1, &s);
+	s.n = 0;
+	leb(&s, 1);
+	name(&s, "env");
+	name(&s, "cb");
+	put(&s, (uint8_t[]){ 0, 0 }, 2);
+	section(&m, 2, &s);
+	s.n = 0;
+	put(&s, (uint8_t[]){ 2, 0, 0 }, 3);
+	section(&m, 3, &s);
+	s.n = 0;
+	leb(&s, 2);
+	name(&s, "outer");
+	put(&s, (uint8_t[]){ 0, 1 }, 2);
+	name(&s, "inner");
+	put(&s, (uint8_t[]){ 0, 2 }, 2);
+	section(&m, 7, &s);
+	s.n = 0;
+	leb(&s, 2);
+	/* outer: cb(x) * 2 */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x10, 0, 0x41, 2, 0x6c, 0x0b }, 8);
+	/* inner: 100 / x (traps on 0) */
+	body(&s, (uint8_t[]){ 0x41, 0xe4, 0x00, 0x20, 0, 0x6e, 0x0b }, 7);
+	section(&m, 10, &s);
+
+	wasm_module_t *mod = wasm_module_load(m.b, m.n);
+	assert_non_null(mod);
+	wasm_store_t *st = wasm_store_new(NULL);
+	static const enum wasm_valtype i32[] = { WASM_I32 };
+	wasm_func_t *cb = wasm_func_new_host(st, i32, 1, i32, 1, host_reenter, NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(st, mod, resolve_cb, cb, &inst), 0);
+	wasm_val_t a[1], r[1];
+	memset(a, 0, sizeof(a));
+	a[0].i32 = 20;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), 0);
+	assert_int_equal(r[0].i32, (100 / 20 + 1) * 2);
+	a[0].i32 = 0;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), WASM_ETRAP);
+	const struct wasm_trap *t = wasm_store_last_trap(st);
+	assert_int_equal(t->kind, WASM_TRAP_DIV_ZERO);
+	assert_int_equal(t->func_index, 2);
+	/* And the store is usable again. */
+	a[0].i32 = 50;
+	assert_int_equal(wasm_call(st, export_func(inst, "outer"), a, 1, r, 1), 0);
+	assert_int_equal(r[0].i32, 6);
+	wasm_store_delete(st);
+	wasm_module_free(mod);
+}
+
+/* ---- refusals ---- */
+
+static void test_malformed_modules(void **state)
+{
+	(void)state;
+	static const uint8_t bad_magic[] = { 0, 'a', 's', 'n', 1, 0, 0, 0 };
+	assert_null(wasm_module_load(bad_magic, sizeof(bad_magic)));
+	assert_non_null(strstr(bl_errmsg(), "magic"));
+	static const uint8_t bad_version[] = { 0, 'a', 's', 'm', 2, 0, 0, 0 };
+	assert_null(wasm_module_load(bad_version, sizeof(bad_version)));
+	assert_non_null(strstr(bl_errmsg(), "version"));
+	/* Every prefix of a valid module that cuts a section is refused. */
+	struct mb m;
+	bool boundary[sizeof(m.b) + 1] = { false };
+	build_core(&m);
+	for (size_t at = 8; at < m.n;) { /* walk the sections: id, LEB128 size, contents */
+		size_t size = 0, shift = 0;
+		boundary[at] = true;
+		at++;
+		while (m.b[at] & 0x80) {
+			size |= (size_t)(m.b[at++] & 0x7f) << shift;
+			shift += 7;
+		}
+		size |= (size_t)m.b[at++] << shift;
+		at += size;
+	}
+	for (size_t n = 0; n < m.n; n++) {
+		wasm_module_t *p = wasm_module_load(m.b, n);
+		if (!boundary[n])
+			assert_null(p);
+		wasm_module_free(p);
+	}
+	/* Sections out of order. */
+	static const uint8_t order[] = { 0, 'a', 's', 'm', 1, 0, 0, 0, 3, 1, 0, 1, 1, 0 };
+	assert_null(wasm_module_load(order, sizeof(order)));
+	assert_non_null(strstr(bl_errmsg(), "offset 0xb"));
+}
+
+static void test_invalid_body_is_located(void **state)
+{
+	(void)state;
+	struct mb m;
+	build_core(&m);
+	/* Replace the first body's i32.add by i64.add: a type mismatch in function 0. */
+	size_t i;
+	for (i = 0; i + 5 < m.n; i++)
+		if (memcmp(m.b + i, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6a, 0x0b }, 6) == 0)
+			break;
+	assert_true(i + 5 < m.n);
+	m.b[i + 4] = 0x7c;
+	assert_null(wasm_module_load(m.b, m.n));
+	const char *msg = bl_errmsg();
+	assert_non_null(strstr(msg, "code section"));
+	assert_non_null(strstr(msg, "function 0"));
+	assert_non_null(strstr(msg, "type mismatch"));
+	char at[32];
+	snprintf(at, sizeof(at), "offset 0x%zx", i + 5);
+	assert_non_null(strstr(msg, at));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_and_results),
+		cmocka_unit_test(test_trap_kinds_and_names),
+		cmocka_unit_test(test_memory_oob_trap),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_interrupt_from_thread),
+		cmocka_unit_test(test_host_functions),
+		cmocka_unit_test(test_reentrant_host_calls),
+		cmocka_unit_test(test_malformed_modules),
+		cmocka_unit_test(test_invalid_body_is_located),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
