@@ -23,27 +23,39 @@
  *        there is no signature); VMPL <= 3; policy bit 17 (reserved, must
  *        be one) set.
  *   SGX  (Intel SGX ECDSA Quote Library API, A.4 "Quote format" v3)
- *        quote version 3, attestation key type 2 (ECDSA P-256); certification
- *        data type 5 (PCK chain PEM or DER) or opts->pck_chain — PCK <- Processor or Platform CA <- the
- *        built-in Intel SGX Root CA (or opts->anchors), valid at opts->at,
- *        CRLs given checked; the QE report signed by the PCK key; the QE
+ *        quote version 3, attestation key type 2 (ECDSA P-256), Intel's QE
+ *        vendor ID; the PCK chain from certification data type 5 (PEM or
+ *        DER, any order) or opts->pck_chain: a leaf named "Intel SGX PCK
+ *        Certificate" <- "Intel SGX PCK Processor CA" or "... Platform CA"
+ *        <- the built-in Intel SGX Root CA (or opts->anchors), each valid at
+ *        opts->at, no certificate off the path, CRLs given checked; the PCK's
+ *        SGX extensions (FMSPC, PCE ID, TCB components, PPID) read; the QE
+ *        report signed by the PCK key; the QE
  *        report data [0..32] = SHA-256(attestation key || QE auth data) and
  *        [32..64] zero; the quote signature (header || ISV report) by the
  *        attestation key. With TCB info: its signature by the TCB signing
- *        chain (<- root, valid at opts->at) over the exact bytes of the
- *        "tcbInfo" object, FMSPC and PCE ID equal to the PCK's, the
- *        nextUpdate not passed, and the TCB level chosen from the PCK's
- *        CPUSVN components and PCESVN (first level in the file's order that
- *        the platform meets): its status and advisory IDs land in the claims.
+ *        chain (a leaf named "Intel SGX TCB Signing" issued by the root
+ *        itself, valid at opts->at or opts->tcb_signing_at) over the exact
+ *        bytes of the
+ *        "tcbInfo" object, id, version 2/3, tcbType 0, FMSPC and PCE ID equal
+ *        to the PCK's, opts->at within issueDate..nextUpdate, and the TCB
+ *        level chosen from the PCK's
+ *        CPUSVN components and PCESVN (the first level, in the file's order,
+ *        that the PCK meets): its status, date and advisory IDs land in the
+ *        claims.
  *        With QE identity: its signature by the same chain, MRSIGNER,
  *        ISVPRODID, MISCSELECT/ATTRIBUTES under their masks, and the QE's
  *        ISVSVN level (its status is then folded into the TCB status).
  *   TDX  (Intel TDX DCAP Quote Generation Library, A.3 "Quote format" v4;
  *        v5 adds a body type and TD 1.5 fields) the same PCK, QE-report and
  *        quote-signature checks; certification data type 6 (QE report
- *        certification data) wrapping type 5; TDX TCB info ("id":"TDX") whose
- *        level also needs the quote's TEE_TCB_SVN to meet tdxtcbcomponents,
- *        and the TD QE identity ("id":"TD_QE").
+ *        certification data) wrapping type 5; TDX TCB info ("id":"TDX"):
+ *        as Intel's QVL, the first level whose SGX components and PCESVN
+ *        the PCK meets and whose tdxtcbcomponents TEE_TCB_SVN meets (from
+ *        index 2 when TEE_TCB_SVN[1], the module major version, is not 0:
+ *        the "TDX_nn" module identity then grades TEE_TCB_SVN[0] and gives
+ *        the expected MRSIGNERSEAM and SEAM attributes, which tdxModule
+ *        gives for major version 0); and the TD QE identity ("TD_QE").
  *
  * Without TCB info the TCB status is ATT_TCB_UNKNOWN and nothing else
  * changes. Parsing is bounded by the structures' own length fields: bytes
@@ -84,8 +96,11 @@
  *   qe_identity.attributes .mrsigner .isvprodid .level
  *   evidence.format .kind .report_data
  *
- * Thread safety: every function is reentrant; the built-in roots are
- * read-only data.
+ * Thread safety: every function is reentrant. Memory: the library keeps
+ * bounded process-wide caches, each under a mutex — the built-in roots
+ * parsed once, up to 64 parsed certificates and 16 CRLs keyed by SHA-256 of
+ * their DER, and up to 256 (signed object, issuer key) pairs whose signature
+ * verified. A cache never skips a time, name, CRL or policy check.
  */
 #ifndef BL_ATTEST_ATTEST_H
 #define BL_ATTEST_ATTEST_H
@@ -255,6 +270,7 @@ struct att_claims {
 	/* TCB as matched against Intel TCB info (SGX, TDX); SNP: UNKNOWN. */
 	enum att_tcb_status tcb_status;
 	char tcb_date[32]; /* the chosen level's tcbDate, "" when none */
+	uint32_t tcb_eval_num; /* TCB info's tcbEvaluationDataNumber, 0 when none */
 	size_t n_advisories;
 	char advisories[ATT_ADVISORY_MAX][ATT_ADVISORY_LEN];
 	/* The QE identity's verdict on the QE's ISVSVN (UNKNOWN when not given). */

@@ -226,6 +226,7 @@ static int claims_out(const struct att_claims *c, struct bl_buf *b, int j)
 	BL_TRY(strkv(b, "tcb_status", att_tcb_status_name(c->tcb_status), j));
 	BL_TRY(strkv(b, "qe_status", att_tcb_status_name(c->qe_status), j));
 	BL_TRY(strkv(b, "tcb_date", c->tcb_date, j));
+	BL_TRY(numkv(b, "tcb_eval_num", c->tcb_eval_num, j));
 	BL_TRY(bl_buf_puts(b, j ? "\"advisories\":[" : "advisories:"));
 	for (size_t i = 0; i < c->n_advisories; i++)
 		BL_TRY(bl_buf_printf(b, j ? "%s\"%s\"" : "%s%s",

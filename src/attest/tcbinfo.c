@@ -313,8 +313,8 @@ static int comp_svn(const json_t *tcb, int version, const char *array, int i, js
 	return get_uint(json_array_get(arr, (size_t)i), "svn", 65535, out, "tcb_info");
 }
 
-/* Does the platform meet `level`? 1 yes, 0 no, <0 malformed. */
-static int level_met(const json_t *level, int version, int tdx, const struct att_claims *c)
+/* Does the PCK meet the level's SGX components and PCESVN? 1 yes, 0 no, <0 malformed. */
+static int sgx_met(const json_t *level, int version, const struct att_claims *c)
 {
 	const json_t *tcb = json_object_get(level, "tcb");
 	json_int_t v;
@@ -330,16 +330,57 @@ static int level_met(const json_t *level, int version, int tdx, const struct att
 	BL_TRY(get_uint(tcb, "pcesvn", 65535, &v, "tcb_info"));
 	if (c->pck.pcesvn < v)
 		met = 0;
-	if (tdx) {
-		int first = c->tdx.tee_tcb_svn[1] > 0 ? 2 : 0;
+	return met;
+}
 
-		for (int i = 0; i < 16; i++) {
-			BL_TRY(comp_svn(tcb, version, "tdxtcbcomponents", i, &v));
-			if (i >= first && c->tdx.tee_tcb_svn[i] < v)
-				met = 0;
-		}
+/*
+ * Does TEE_TCB_SVN meet the level's tdxtcbcomponents? Components 0 and 1
+ * are the TDX module's SVN and major version: when the major version
+ * (TEE_TCB_SVN[1]) is not 0, the module identity grades them instead.
+ */
+static int tdx_met(const json_t *level, const struct att_claims *c)
+{
+	const json_t *tcb = json_object_get(level, "tcb");
+	int first = c->tdx.tee_tcb_svn[1] > 0 ? 2 : 0, met = 1;
+	json_int_t v;
+
+	for (int i = 0; i < 16; i++) {
+		BL_TRY(comp_svn(tcb, 3, "tdxtcbcomponents", i, &v));
+		if (i >= first && c->tdx.tee_tcb_svn[i] < v)
+			met = 0;
 	}
 	return met;
+}
+
+/*
+ * Level selection as Intel's QVL (TcbLevelCheck.cpp, matchTcbLevels): the
+ * first level, in the file's order, whose SGX components and PCESVN the PCK
+ * meets and — for TDX — whose TDX components TEE_TCB_SVN meets too. A
+ * revoked level is chosen like any other (its status says Revoked). The
+ * chosen level goes to *out.
+ */
+static int select_level(const json_t *levels, int version, int tdx, const struct att_claims *c,
+                        const json_t **out)
+{
+	const json_t *lv;
+	int sgx_found = 0, rc;
+	size_t i;
+
+	json_array_foreach(levels, i, lv)
+	{
+		BL_TRY(rc = sgx_met(lv, version, c));
+		if (!rc)
+			continue;
+		sgx_found = 1;
+		if (tdx)
+			BL_TRY(rc = tdx_met(lv, c));
+		if (rc) {
+			*out = lv;
+			return 0;
+		}
+	}
+	return att_fail(BL_EVERIFY, "tcb_info.level", "the platform's %s meets no TCB level",
+	                sgx_found ? "TEE_TCB_SVN" : "TCB (PCK components and PCESVN)");
 }
 
 static int check_seam(const json_t *m, const struct att_claims *c, const char *what)
@@ -403,11 +444,10 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
                           struct att_claims *c)
 {
 	const char *want_id = tdx ? "TDX" : "SGX", *id, *date;
-	const json_t *levels, *lv;
+	const json_t *levels, *lv = NULL;
 	uint8_t fmspc[6], pceid[2];
 	json_int_t version;
 	json_t *ti = NULL;
-	size_t i;
 	int rc;
 
 	BL_TRY(signed_json(b, "tcbInfo", key, "tcb_info", &ti));
@@ -438,6 +478,14 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		}
 	}
 	BL_TRY_GOTO(rc, check_dates(ti, at, "tcb_info"), out_free_ti);
+	if (json_object_get(ti, "tcbEvaluationDataNumber")) {
+		json_int_t num;
+
+		BL_TRY_GOTO(rc,
+		            get_uint(ti, "tcbEvaluationDataNumber", UINT32_MAX, &num, "tcb_info"),
+		            out_free_ti);
+		c->tcb_eval_num = (uint32_t)num;
+	}
 	BL_TRY_GOTO(rc, get_hex(ti, "fmspc", fmspc, 6, "tcb_info"), out_free_ti);
 	BL_TRY_GOTO(rc, get_hex(ti, "pceId", pceid, 2, "tcb_info"), out_free_ti);
 	if (memcmp(fmspc, c->pck.fmspc, 6)) {
@@ -450,7 +498,9 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EVERIFY, "tcb_info.pceid", "TCB info PCE ID is not the PCK's");
 		goto out_free_ti;
 	}
-	if (tdx && json_object_get(ti, "tdxModule"))
+	/* SEAM identity: tdxModule for module major version 0, else the
+	 * "TDX_nn" module identity (checked with its level below). */
+	if (tdx && c->tdx.tee_tcb_svn[1] == 0 && json_object_get(ti, "tdxModule"))
 		BL_TRY_GOTO(rc, check_seam(json_object_get(ti, "tdxModule"), c, "tdxModule"),
 		            out_free_ti);
 	levels = json_object_get(ti, "tcbLevels");
@@ -458,30 +508,19 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 		rc = att_fail(BL_EINVAL, "tcb_info", "no tcbLevels array");
 		goto out_free_ti;
 	}
-	json_array_foreach(levels, i, lv)
-	{
-		rc = level_met(lv, (int)version, tdx, c);
-		if (rc < 0)
-			goto out_free_ti;
-		if (!rc)
-			continue;
-		BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
-		date = json_string_value(json_object_get(lv, "tcbDate"));
-		if (date && (strlen(date) >= sizeof(c->tcb_date) ||
-		             strspn(date, "0123456789-:.TZ") != strlen(date))) {
-			rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
-			goto out_free_ti;
-		}
-		snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
-		BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
-		if (tdx)
-			BL_TRY_GOTO(rc, tdx_module_identity(ti, c), out_free_ti);
-		rc = 0;
+	BL_TRY_GOTO(rc, select_level(levels, (int)version, tdx, c, &lv), out_free_ti);
+	BL_TRY_GOTO(rc, parse_status(lv, "tcb_info", &c->tcb_status), out_free_ti);
+	date = json_string_value(json_object_get(lv, "tcbDate"));
+	if (date && (strlen(date) >= sizeof(c->tcb_date) ||
+	             strspn(date, "0123456789-:.TZ") != strlen(date))) {
+		rc = att_fail(BL_EINVAL, "tcb_info", "bad tcbDate");
 		goto out_free_ti;
 	}
-	rc = att_fail(BL_EVERIFY, "tcb_info.level",
-	              "the platform's TCB (PCK components, PCESVN%s) meets no TCB level",
-	              tdx ? ", TEE_TCB_SVN" : "");
+	snprintf(c->tcb_date, sizeof(c->tcb_date), "%s", date ? date : "");
+	BL_TRY_GOTO(rc, add_advisories(lv, "tcb_info", c), out_free_ti);
+	if (tdx && c->tcb_status != ATT_TCB_REVOKED)
+		BL_TRY_GOTO(rc, tdx_module_identity(ti, c), out_free_ti);
+	rc = 0;
 out_free_ti:
 	json_decref(ti);
 	return rc;

@@ -17,10 +17,12 @@
 #include "attest/roots.h"
 #include "common/buf.h"
 #include "common/codec.h"
+#include "common/digest.h"
 
 static _Thread_local char att_check_buf[64];
 
 static int cert_sig_ok(X509 *x, const X509 *issuer);
+static int pem_next(struct bl_cur *c, const char *label, struct bl_buf *der);
 static int crl_sig_ok(X509_CRL *crl, const X509 *issuer);
 
 const char *att_failed_check(void)
@@ -187,6 +189,69 @@ static int is_pem(const uint8_t *p, size_t n)
 	return n - i >= sizeof(tag) - 1 && !memcmp(p + i, tag, sizeof(tag) - 1);
 }
 
+/*
+ * Parsed certificates by SHA-256 of their DER: decoding a certificate costs
+ * more than verifying its signature under OpenSSL 3.0, and the same chains
+ * (PCK CAs, TCB signing, VCEKs of known hosts) come back with every request.
+ * Entries hold a reference; bounded, round-robin, shared under a mutex. A
+ * parsed X509 is not modified afterwards (OpenSSL computes its cached
+ * extension data under its own lock).
+ */
+#define X509_CACHE 64
+static struct {
+	uint8_t dig[32];
+	X509 *x;
+} x509_cache[X509_CACHE];
+static unsigned x509_cache_next;
+static pthread_mutex_t x509_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static X509 *x509_cache_get(const uint8_t dig[32])
+{
+	X509 *x = NULL;
+
+	pthread_mutex_lock(&x509_cache_lock);
+	for (unsigned i = 0; i < X509_CACHE && !x; i++)
+		if (x509_cache[i].x && !memcmp(x509_cache[i].dig, dig, 32) &&
+		    X509_up_ref(x509_cache[i].x))
+			x = x509_cache[i].x;
+	pthread_mutex_unlock(&x509_cache_lock);
+	return x;
+}
+
+static void x509_cache_put(const uint8_t dig[32], X509 *x)
+{
+	X509 *old;
+
+	if (!X509_up_ref(x))
+		return;
+	pthread_mutex_lock(&x509_cache_lock);
+	old = x509_cache[x509_cache_next].x;
+	memcpy(x509_cache[x509_cache_next].dig, dig, 32);
+	x509_cache[x509_cache_next].x = x;
+	x509_cache_next = (x509_cache_next + 1) % X509_CACHE;
+	pthread_mutex_unlock(&x509_cache_lock);
+	X509_free(old);
+}
+
+static X509 *der_to_x509(const uint8_t *p, size_t n)
+{
+	const unsigned char *q = p;
+	uint8_t dig[32];
+	int have_dig = bl_digest(BL_SHA256, p, n, dig) == 0;
+	X509 *x = have_dig ? x509_cache_get(dig) : NULL;
+
+	if (x)
+		return x;
+	x = d2i_X509(NULL, &q, (long)n);
+	if (x && q != p + n) {
+		X509_free(x);
+		x = NULL;
+	}
+	if (x && have_dig)
+		x509_cache_put(dig, x);
+	return x;
+}
+
 X509 *att_x509_load(const uint8_t *p, size_t n, const char *what)
 {
 	X509 *x = NULL;
@@ -196,19 +261,14 @@ X509 *att_x509_load(const uint8_t *p, size_t n, const char *what)
 		return NULL;
 	}
 	if (is_pem(p, n)) {
-		BIO *b = BIO_new_mem_buf(p, (int)n);
+		struct bl_cur c = bl_cur_make(p, n);
+		struct bl_buf der = BL_BUF_INIT;
 
-		if (b)
-			x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		BIO_free(b);
+		if (pem_next(&c, "CERTIFICATE", &der) > 0)
+			x = der_to_x509(der.p, der.len);
+		bl_buf_free(&der);
 	} else {
-		const unsigned char *q = p;
-
-		x = d2i_X509(NULL, &q, (long)n);
-		if (x && q != p + n) {
-			X509_free(x);
-			x = NULL;
-		}
+		x = der_to_x509(p, n);
 	}
 	if (!x)
 		bl_err(BL_EINVAL, "%s: not a DER or PEM X.509 certificate", what);
@@ -317,6 +377,47 @@ int att_x509_load_many(const uint8_t *p, size_t n, STACK_OF(X509) * *sk, const c
 	return 0;
 }
 
+/* Parsed CRLs by SHA-256 of their DER, as for certificates above. */
+#define CRL_CACHE 16
+static struct {
+	uint8_t dig[32];
+	X509_CRL *crl;
+} crl_cache[CRL_CACHE];
+static unsigned crl_cache_next;
+static pthread_mutex_t crl_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static X509_CRL *der_to_crl(const uint8_t *p, size_t n)
+{
+	const unsigned char *q = p;
+	X509_CRL *crl = NULL, *old = NULL;
+	uint8_t dig[32];
+	int have_dig = bl_digest(BL_SHA256, p, n, dig) == 0;
+
+	pthread_mutex_lock(&crl_cache_lock);
+	for (unsigned i = 0; have_dig && i < CRL_CACHE && !crl; i++)
+		if (crl_cache[i].crl && !memcmp(crl_cache[i].dig, dig, 32) &&
+		    X509_CRL_up_ref(crl_cache[i].crl))
+			crl = crl_cache[i].crl;
+	pthread_mutex_unlock(&crl_cache_lock);
+	if (crl)
+		return crl;
+	crl = d2i_X509_CRL(NULL, &q, (long)n);
+	if (crl && q != p + n) {
+		X509_CRL_free(crl);
+		return NULL;
+	}
+	if (crl && have_dig && X509_CRL_up_ref(crl)) {
+		pthread_mutex_lock(&crl_cache_lock);
+		old = crl_cache[crl_cache_next].crl;
+		memcpy(crl_cache[crl_cache_next].dig, dig, 32);
+		crl_cache[crl_cache_next].crl = crl;
+		crl_cache_next = (crl_cache_next + 1) % CRL_CACHE;
+		pthread_mutex_unlock(&crl_cache_lock);
+		X509_CRL_free(old);
+	}
+	return crl;
+}
+
 int att_crl_load(const uint8_t *p, size_t n, STACK_OF(X509_CRL) * *sk, const char *what)
 {
 	X509_CRL *crl = NULL;
@@ -332,13 +433,7 @@ int att_crl_load(const uint8_t *p, size_t n, STACK_OF(X509_CRL) * *sk, const cha
 			crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
 		BIO_free(b);
 	} else {
-		const unsigned char *q = p;
-
-		crl = d2i_X509_CRL(NULL, &q, (long)n);
-		if (crl && q != p + n) {
-			X509_CRL_free(crl);
-			crl = NULL;
-		}
+		crl = der_to_crl(p, n);
 	}
 	ERR_clear_error();
 	if (!crl)

@@ -5,6 +5,7 @@
  * tampered input refused with that check's name. Skips when ../shared is
  * absent.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -395,6 +396,7 @@ static void test_sgx_csr(void **state)
 	/* TCB info v3 from the CSR: the platform meets the 2021-11-10 level. */
 	assert_int_equal(c.tcb_status, ATT_TCB_OUT_OF_DATE);
 	assert_string_equal(c.tcb_date, "2021-11-10T00:00:00Z");
+	assert_int_equal(c.tcb_eval_num, 14);
 	for (size_t i = 0; i < c.n_advisories; i++)
 		sa615 |= !strcmp(c.advisories[i], "INTEL-SA-00615");
 	assert_true(sa615);
@@ -847,8 +849,19 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&tcb, 0, &base, "\"version\":3", "\"version\":4", BL_EUNSUPP, "tcb_info.version");
 	eval_edit(&tcb, 0, &base, "\"nextUpdate\":\"2025-11-26", "\"nextUpdate\":\"2025-10-30",
 	          BL_EVERIFY, "tcb_info.expired");
+	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\",\"mrsigner\":\"00",
+	          "\"id\":\"TDX_03\",\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	/* Module major 3: tdxModule's SEAM identity is not the one that applies. */
 	eval_edit(&tcb, 0, &base, "\"tdxModule\":{\"mrsigner\":\"00",
-	          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	          "\"tdxModule\":{\"mrsigner\":\"01", 0, NULL);
+	/* Module major 0: it is. */
+	{
+		struct att_claims m0 = base;
+
+		m0.tdx.tee_tcb_svn[1] = 0;
+		eval_edit(&tcb, 0, &m0, "\"tdxModule\":{\"mrsigner\":\"00",
+		          "\"tdxModule\":{\"mrsigner\":\"01", BL_EVERIFY, "tcb_info.tdx_module");
+	}
 	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
 	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
 	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
@@ -858,6 +871,32 @@ static void test_tdx_collateral_checks(void **state)
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"x\":1,\"tcbInfo\":", BL_EINVAL, "tcb_info");
 	eval_edit(&tcb, 0, &base, "{\"tcbInfo\":", "{\"tcbInfo\":{},\"tcbInfo\":", BL_EINVAL,
 	          "tcb_info");
+	/* Intel's QVL: one level must meet both the SGX and the TDX components.
+	 * PCESVN 13 meets the first level's SGX part, but a TEE_TCB_SVN below
+	 * every level's TDX part meets none — even when that level is revoked,
+	 * whose status would otherwise be reported. */
+	{
+		struct att_claims low = base;
+		struct att_blob b =
+		    edit(&tcb, "]},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"UpToDate\"",
+		         "]},\"tcbDate\":\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"Revoked\"");
+
+		low.pck.pcesvn = 13;
+		low.tdx.tee_tcb_svn[2] = 1;
+		assert_int_equal(att_intel_json_eval(tcb.p, tcb.len, 0, 1, o.at, &low), BL_EVERIFY);
+		assert_string_equal(att_failed_check(), "tcb_info.level");
+		low = base;
+		low.pck.pcesvn = 13;
+		low.tdx.tee_tcb_svn[2] = 1;
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 0, 1, o.at, &low), BL_EVERIFY);
+		assert_string_equal(att_failed_check(), "tcb_info.level");
+		/* With the TDX part met, the revoked level is chosen. */
+		low = base;
+		low.pck.pcesvn = 13;
+		assert_int_equal(att_intel_json_eval(b.p, b.len, 0, 1, o.at, &low), 0);
+		assert_int_equal(low.tcb_status, ATT_TCB_REVOKED);
+		free((void *)b.p);
+	}
 	/* With the pcesvn of the UpToDate level met, that level is chosen. */
 	{
 		struct att_claims up = base;
@@ -948,6 +987,50 @@ static void test_intel_sample_tdx(void **state)
 	free(root.p);
 }
 
+/* Concurrent verifications share the caches: every one must still succeed
+ * (and, under ASan, touch nothing it should not). */
+struct thread_arg {
+	struct csr_ev *snp, *sgx;
+	int failures;
+};
+
+static void *verify_loop(void *p)
+{
+	struct thread_arg *a = p;
+	struct att_opts o = { .at = 1675209600 };
+	struct att_claims c;
+
+	for (int i = 0; i < 10; i++) {
+		if (att_evidence_verify(a->snp->kind, a->snp->ev, a->snp->ev_len, &o, &c) ||
+		    c.kind != ATT_KIND_SNP)
+			a->failures++;
+		if (att_evidence_verify(a->sgx->kind, a->sgx->ev, a->sgx->ev_len, &o, &c) ||
+		    c.tcb_status != ATT_TCB_OUT_OF_DATE)
+			a->failures++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	struct csr_ev snp = csr_evidence("steward/milan.signed.crl.csr");
+	struct csr_ev sgx = csr_evidence("steward/icelake.signed.tcb.crl.multi.xeon.csr");
+	struct thread_arg args[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ &snp, &sgx, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, verify_loop, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(args[i].failures, 0);
+	}
+	csr_free(&snp);
+	csr_free(&sgx);
+}
+
 static void test_kvm_and_kinds(void **state)
 {
 	(void)state;
@@ -990,7 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_sgx_key_roles), cmocka_unit_test(test_intel_sample_sgx),
 		cmocka_unit_test(test_tdx_quote),     cmocka_unit_test(test_tdx_collateral_checks),
 		cmocka_unit_test(test_tdx_evidence),  cmocka_unit_test(test_intel_sample_tdx),
-		cmocka_unit_test(test_kvm_and_kinds),
+		cmocka_unit_test(test_threads),       cmocka_unit_test(test_kvm_and_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
