@@ -124,10 +124,12 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "port-file", required_argument, NULL, 'p' },
+		{ "tcb-signing-at", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *listen = NULL, *at = NULL, *port_file = NULL;
+	const char *signing_at = NULL;
 	enum bl_log_format fmt = BL_LOG_TEXT;
 	static struct stw_service svc;
 	struct stw_config cfg;
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
 		case 'D': dev = 1; break;
 		case 't': threads = strtol(optarg, NULL, 10); break;
 		case 'p': port_file = optarg; break;
+		case 's': signing_at = optarg; break;
 		case 'f':
 			if (bl_log_format_parse(optarg) < 0) {
 				fprintf(stderr, "bailey-steward: --log-format text|json\n");
@@ -168,6 +171,11 @@ int main(int argc, char **argv)
 	}
 	if (at && stw_parse_rfc3339(at, &svc.at) < 0) {
 		fprintf(stderr, "bailey-steward: --at: %s\n", bl_errmsg());
+		rc = 2;
+		goto out_free_cfg;
+	}
+	if (signing_at && stw_parse_rfc3339(signing_at, &svc.tcb_signing_at) < 0) {
+		fprintf(stderr, "bailey-steward: --tcb-signing-at: %s\n", bl_errmsg());
 		rc = 2;
 		goto out_free_cfg;
 	}

@@ -110,6 +110,7 @@ static int verify(const struct stw_service *s, const struct att_csr *csr, time_t
 	int rc;
 
 	opts.at = at;
+	opts.tcb_signing_at = s->tcb_signing_at;
 	if (csr->kind == ATT_KIND_KVM || csr->kind == ATT_KIND_NONE) {
 		memset(claims, 0, sizeof(*claims));
 		claims->kind = csr->kind;

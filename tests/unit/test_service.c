@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "attest/cert.h"
@@ -18,6 +20,10 @@
 #include "steward/service.h"
 
 #define AT "2023-02-01T00:00:00Z"
+#define H48_ZERO                                                                                   \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00"                                                                                       \
+	"000000"
 
 #define SNP_POLICY                                                                                 \
 	"[snp]\nallow = true\n"                                                                    \
@@ -388,6 +394,93 @@ static void test_binding_and_key_type(void **state)
 	}
 }
 
+/* PEM certificates as a DER SEQUENCE OF Certificate. */
+static void pem_chain_der(const uint8_t *pem, size_t len, struct bl_buf *out)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+	size_t start = out->len;
+
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		unsigned char *d = NULL;
+		int n = i2d_X509(x, &d);
+		assert_int_equal(bl_buf_append(out, d, (size_t)n), 0);
+		OPENSSL_free(d);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	assert_int_equal(att_tlv_wrap(out, start, 0x30), 0);
+}
+
+/*
+ * TDX through Steward: the real TDX quote and its collateral, in the SGX
+ * evidence layout plus the TD QE identity, in a request for a fresh P-384
+ * key. No real TDX CSR exists, so the evidence verifies (as of the
+ * collateral's time) and then the binding refuses it, naming itself; with a
+ * P-256 key the key type is refused first.
+ */
+static void test_tdx_flow(void **state)
+{
+	struct fixture *fx = *state;
+	size_t qlen, tlen, clen, ilen;
+	uint8_t *quote = slurp("vectors/tdx/tdx_quote_6.dat", &qlen);
+	uint8_t *tcb = slurp("vectors/tdx/tcbInfo.json", &tlen);
+	uint8_t *chain = slurp("vectors/tdx/tcb_info_issuer_chain.pem", &clen);
+	uint8_t *qeid = slurp("vectors/tdx/enclaveIdentity.json", &ilen);
+	struct bl_buf ev = BL_BUF_INIT, csr = BL_BUF_INIT;
+	static const uint8_t empty_crls[] = { 0x30, 0x02, 0x30, 0x00 };
+	struct stw_reply r;
+	time_t at = fx->svc.at;
+
+	if (!quote || !tcb || !chain || !qeid)
+		skip();
+	assert_int_equal(att_tlv_put(&ev, 0x04, quote, qlen), 0);
+	assert_int_equal(bl_buf_append(&ev, empty_crls, sizeof(empty_crls)), 0);
+	size_t t0 = ev.len;
+	pem_chain_der(chain, clen, &ev);
+	assert_int_equal(att_tlv_put(&ev, 0x04, tcb, tlen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, t0, 0x30), 0);
+	size_t q0 = ev.len;
+	assert_int_equal(att_tlv_put(&ev, 0x04, qeid, ilen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, q0, 0xa0), 0);
+	assert_int_equal(att_tlv_wrap(&ev, 0, 0x30), 0);
+
+	setup_service(fx, "[tdx]\nallow = true\nhash_blacklist = [\"" H48_ZERO "\"]\n", 0);
+	assert_int_equal(stw_parse_rfc3339("2025-11-01T00:00:00Z", &fx->svc.at), 0);
+	assert_int_equal(stw_parse_rfc3339("2025-05-01T00:00:00Z", &fx->svc.tcb_signing_at), 0);
+	EVP_PKEY *k = EVP_EC_gen("P-384"), *w = EVP_EC_gen("P-256");
+	struct att_csr_req req = { .kind = ATT_KIND_TDX, .evidence = ev.p, .evidence_len = ev.len };
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+		fail_msg("tdx: %u %.*s", r.status, (int)r.body.len, r.body.p);
+	stw_reply_free(&r);
+	/* As of today the TCB info has expired: refused by the verifier, not the binding. */
+	fx->svc.at = at + 20L * 365 * 86400;
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_null(strstr((const char *)r.body.p, "binding"));
+	stw_reply_free(&r);
+	bl_buf_reset(&csr);
+	assert_int_equal(att_csr_build(w, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_memory_equal(r.body.p, "key type:", 9);
+	stw_reply_free(&r);
+
+	fx->svc.at = at;
+	fx->svc.tcb_signing_at = 0;
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(w);
+	bl_buf_free(&csr);
+	bl_buf_free(&ev);
+	free(quote);
+	free(tcb);
+	free(chain);
+	free(qeid);
+}
+
 static void test_media_and_bundle(void **state)
 {
 	struct fixture *fx = *state;
@@ -444,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_time_and_tampering),
 		cmocka_unit_test(test_kvm_dev_only),
 		cmocka_unit_test(test_binding_and_key_type),
+		cmocka_unit_test(test_tdx_flow),
 		cmocka_unit_test(test_media_and_bundle),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
