@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	    f,
 	    "usage: bailey-steward --config FILE [--listen ADDR:PORT] [--at TIME] [--dev]\n"
 	    "                      [--threads N] [--log-format text|json]\n"
+	    "                      [--tcb-signing-at TIME] [--port-file F]\n"
 	    "       bailey-steward --dev [--listen ADDR:PORT] [--at TIME]\n"
 	    "       bailey-steward init-ca --curve P-256|P-384 --out DIR [--cn NAME] "
 	    "[--days N]\n\n"
@@ -39,10 +40,13 @@ static void usage(FILE *f)
 	    "application/vnd.steward.pkcs10-bundle.v1), GET / (health), GET /metrics.\n\n"
 	    "  --config FILE     TOML: [ca] [server] [snp] [sgx] [tdx] [kvm] (docs/steward.md)\n"
 	    "  --listen A:P      address to serve (default %s; port 0 picks one)\n"
-	    "  --at TIME         verify and issue as of this RFC 3339 time (default: now)\n"
-	    "  --dev             throwaway self-signed CA; accepts KVM evidence. NOT SECURE\n"
+	    "  --at TIME         judge evidence and collateral as of this RFC 3339 time\n"
+	    "                    (default: now; certificates are issued as of now)\n"
+	    "  --tcb-signing-at TIME  judge Intel's TCB signing chain as of this time\n"
+	    "  --dev             throwaway self-signed CA; accepts KVM and nil. NOT SECURE\n"
 	    "  --threads N       server threads (default: one per CPU)\n"
-	    "  --port-file F     write the bound port to F once listening\n",
+	    "  --port-file F     write the bound port to F once listening\n"
+	    "  --log-format F    text (default) or json, one line per request\n",
 	    DEFAULT_LISTEN);
 }
 
