@@ -30,6 +30,9 @@ struct ropts {
 	const char *ca_bundle;
 	const char *cert, *key;
 	const char *subject;
+	const char *jwks_file; /* user register: public keys for signed tags */
+	const char *sign_key; /* package publish: sign the tag */
+	const char *tag_key; /* package fetch/info: the tag must be signed by one of these */
 	int insecure_http;
 	int json;
 	int private_;
@@ -49,7 +52,10 @@ enum {
 	O_PRIVATE,
 	O_WRITE,
 	O_SUBJECT,
-	O_TIMEOUT
+	O_TIMEOUT,
+	O_JWKS,
+	O_SIGN_KEY,
+	O_TAG_KEY
 };
 
 static const struct option ropt_table[] = {
@@ -63,6 +69,9 @@ static const struct option ropt_table[] = {
 	{ "write", no_argument, NULL, O_WRITE },
 	{ "subject", required_argument, NULL, O_SUBJECT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "jwks", required_argument, NULL, O_JWKS },
+	{ "sign-key", required_argument, NULL, O_SIGN_KEY },
+	{ "tag-key", required_argument, NULL, O_TAG_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -76,7 +85,8 @@ static const char common_help[] =
     "  --insecure-http    plain HTTP, allowed only for loopback hosts (tests)\n"
     "  --timeout SECONDS  per network operation (default 30)\n"
     "  -h, --help         this text\n"
-    "The registry host is the slug's HOST[:PORT] or $BAILEY_REGISTRY.\n";
+    "The registry host is the slug's HOST[:PORT], else $BAILEY_REGISTRY (HOST[:PORT]\n"
+    "or an https:// URL).\n";
 
 /* Parse options after argv[0] (the sub-subcommand); positional args stay in argv[optind..]. */
 static int ropts_parse(int argc, char **argv, struct ropts *o)
@@ -97,6 +107,9 @@ static int ropts_parse(int argc, char **argv, struct ropts *o)
 		case O_PRIVATE: o->private_ = 1; break;
 		case O_WRITE: o->write = 1; break;
 		case O_SUBJECT: o->subject = optarg; break;
+		case O_JWKS: o->jwks_file = optarg; break;
+		case O_SIGN_KEY: o->sign_key = optarg; break;
+		case O_TAG_KEY: o->tag_key = optarg; break;
 		case O_TIMEOUT: {
 			char *end;
 			unsigned long s = strtoul(optarg, &end, 10);
@@ -212,12 +225,33 @@ static void bar_end(struct bar *b)
 		fputc('\n', stderr);
 }
 
+/* A small text file (a JWK set), at most 64 KiB, appended to out. */
+static int read_text_file(const char *path, struct bl_buf *out)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
+	out->limit = 64 * 1024;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if ((rc = bl_buf_append(out, buf, (size_t)n)) < 0)
+			break;
+	if (n < 0)
+		rc = bl_err(BL_EIO, "%s: %s", path, strerror(errno));
+	if (rc < 0)
+		rc = bl_err_wrap(rc, "%s: ", path);
+	close(fd);
+	return rc;
+}
+
 /* -------------------------------------------------------------- client -- */
 
 static struct dbr_client *connect_to(const struct ropts *o, const char *host, struct bar *bar)
 {
 	struct dbr_client_opts co = { 0 };
-	struct bl_buf url = BL_BUF_INIT, tok = BL_BUF_INIT;
+	struct bl_buf url = BL_BUF_INIT, tok = BL_BUF_INIT, jwks = BL_BUF_INIT;
 	struct bl_url u;
 	struct dbr_client *c = NULL;
 	const char *reg = getenv("BAILEY_REGISTRY");
@@ -229,7 +263,18 @@ static struct dbr_client *connect_to(const struct ropts *o, const char *host, st
 		                  "$BAILEY_REGISTRY");
 		return NULL;
 	}
-	if (bl_buf_printf(&url, "%s://%s", o->insecure_http ? "http" : "https", host) < 0)
+	/* $BAILEY_REGISTRY may be a URL; its scheme then counts like the option */
+	if (!strncmp(host, "https://", 8)) {
+		host += 8;
+	} else if (!strncmp(host, "http://", 7)) {
+		host += 7;
+		if (!o->insecure_http) {
+			bl_err(BL_EPERM, "plain HTTP to %s needs --insecure-http", host);
+			return NULL;
+		}
+	}
+	if (bl_buf_printf(&url, "%s://%.*s", o->insecure_http ? "http" : "https",
+	                  (int)strcspn(host, "/"), host) < 0)
 		goto out_free;
 	if (bl_url_parse((char *)url.p, &u) < 0)
 		goto out_free;
@@ -248,6 +293,12 @@ static struct dbr_client *connect_to(const struct ropts *o, const char *host, st
 	co.cert_file = o->cert;
 	co.key_file = o->key;
 	co.timeout_ms = o->timeout_ms;
+	co.sign_key = o->sign_key;
+	if (o->tag_key) {
+		if (read_text_file(o->tag_key, &jwks) < 0)
+			goto out_free;
+		co.tag_jwks = (char *)jwks.p;
+	}
 	if (bar && isatty(STDERR_FILENO)) {
 		co.progress = bar_draw;
 		co.progress_arg = bar;
@@ -255,6 +306,7 @@ static struct dbr_client *connect_to(const struct ropts *o, const char *host, st
 	c = dbr_client_new(&co);
 out_free:
 	bl_buf_free_secret(&tok);
+	bl_buf_free(&jwks);
 	bl_buf_free(&url);
 	return c;
 }
@@ -289,17 +341,18 @@ static void print_json_or(const struct ropts *o, const struct bl_buf *json)
 /* ---------------------------------------------------------------- user -- */
 
 static const char user_usage[] =
-    "usage: bailey user register [HOST[:PORT]/]USER [--subject SUB]\n"
+    "usage: bailey user register [HOST[:PORT]/]USER [--subject SUB] [--jwks F]\n"
     "       bailey user info [HOST[:PORT]/]USER [--json]\n\n"
     "register creates the user record on the registry, owned by the token's subject\n"
-    "(its \"sub\" claim, or --subject). info prints the record (JSON).\n";
+    "(its \"sub\" claim, or --subject); --jwks F registers the public JWK set in F\n"
+    "that signed tags of this user must verify under. info prints the record (JSON).\n";
 
 int cmd_user(int argc, char **argv)
 {
 	struct ropts o;
 	struct dbr_slug s;
 	struct dbr_client *c;
-	struct bl_buf out = BL_BUF_INIT, tok = BL_BUF_INIT, sub = BL_BUF_INIT;
+	struct bl_buf out = BL_BUF_INIT, tok = BL_BUF_INIT, sub = BL_BUF_INIT, jwks = BL_BUF_INIT;
 	int rc = CLI_OK, reg;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -338,7 +391,12 @@ int cmd_user(int argc, char **argv)
 			rc = fail("user register");
 			goto out_free;
 		}
-		if (dbr_user_register(c, s.user, (char *)sub.p) < 0) {
+		if (o.jwks_file && read_text_file(o.jwks_file, &jwks) < 0) {
+			rc = fail("user register");
+			goto out_free;
+		}
+		if (dbr_user_register(c, s.user, (char *)sub.p,
+		                      o.jwks_file ? (char *)jwks.p : NULL) < 0) {
 			rc = fail("user register");
 			goto out_free;
 		}
@@ -352,6 +410,7 @@ int cmd_user(int argc, char **argv)
 	}
 out_free:
 	bl_buf_free_secret(&tok);
+	bl_buf_free(&jwks);
 	bl_buf_free(&sub);
 	bl_buf_free(&out);
 	dbr_client_free(c);
@@ -445,16 +504,18 @@ int cmd_repo(int argc, char **argv)
 /* ------------------------------------------------------------- package -- */
 
 static const char package_usage[] =
-    "usage: bailey package publish [HOST[:PORT]/]USER/REPO:TAG DIR\n"
-    "       bailey package fetch [HOST[:PORT]/]USER/REPO:TAG DIR\n"
-    "       bailey package info [HOST[:PORT]/]USER/REPO:TAG [--json]\n\n"
+    "usage: bailey package publish [HOST[:PORT]/]USER/REPO:TAG DIR [--sign-key KEY.pem]\n"
+    "       bailey package fetch [HOST[:PORT]/]USER/REPO:TAG DIR [--tag-key JWKS]\n"
+    "       bailey package info [HOST[:PORT]/]USER/REPO:TAG [--tag-key JWKS] [--json]\n\n"
     "publish uploads the whole tree under DIR (any depth; regular files and\n"
     "directories only) under the tag, which is immutable; every node carries its\n"
     "Content-Digest. Publishing the identical tree again resumes an interrupted\n"
     "publish. fetch downloads the tag into DIR (which must not exist, or be empty),\n"
     "checking every node against its parent's entry and the tag; on any mismatch it\n"
     "exits 1 and leaves nothing behind. info prints the tag's root entry and the\n"
-    "top-level listing.\n";
+    "top-level listing.\n\n"
+    "  --sign-key KEY.pem  sign the tag (a JWS, ES256 for EC P-256 keys, RS256 for RSA)\n"
+    "  --tag-key JWKS      accept only a tag signed by a key of this JWK set file\n";
 
 static void print_digests(const struct dbr_entry *e)
 {
@@ -483,13 +544,17 @@ static int package_info(struct dbr_client *c, const struct dbr_slug *s, const st
 		if (rc == 0)
 			rc = dbr_entry_format(&root, &j);
 		if (rc == 0)
-			rc = bl_buf_printf(&j, ",\"signed\":%s}", signed_tag ? "true" : "false");
+			rc = bl_buf_printf(&j, ",\"signature_checked\":%s,\"signed\":%s}",
+			                   signed_tag == 2 ? "true" : "false",
+			                   signed_tag ? "true" : "false");
 		if (rc == 0)
 			printf("%s\n", (char *)j.p);
 	} else {
 		printf("%s/%s:%s%s\n  root: %s, %llu bytes\n  digest: ", s->user, s->repo, s->tag,
-		       signed_tag ? " (signed; signature not checked here)" : "", root.type,
-		       (unsigned long long)root.length);
+		       signed_tag == 2   ? " (signed; signature verified)"
+		       : signed_tag == 1 ? " (signed; signature not checked: give --tag-key)"
+		                         : "",
+		       root.type, (unsigned long long)root.length);
 		print_digests(&root);
 		printf("\n");
 		for (size_t i = 0; i < dir.n; i++)
@@ -546,10 +611,10 @@ int cmd_package(int argc, char **argv)
 		if (r < 0) {
 			rc = fail("package publish");
 		} else {
-			printf("published %s/%s:%s: %u files, %u directories, %llu bytes (%u "
+			printf("published %s%s/%s:%s: %u files, %u directories, %llu bytes (%u "
 			       "uploaded, %u already present)\n  root digest: ",
-			       s.user, s.repo, s.tag, st.files, st.dirs,
-			       (unsigned long long)st.bytes, st.created, st.present);
+			       st.signed_tag ? "signed " : "", s.user, s.repo, s.tag, st.files,
+			       st.dirs, (unsigned long long)st.bytes, st.created, st.present);
 			print_digests(&st.root);
 			printf("\n");
 		}
@@ -564,7 +629,10 @@ int cmd_package(int argc, char **argv)
 			       "all digests verified%s\n",
 			       s.user, s.repo, s.tag, argv[2 + optind], st.files, st.dirs,
 			       (unsigned long long)st.bytes,
-			       st.signed_tag ? " (signed tag; signature not checked here)" : "");
+			       st.signature_checked ? "; tag signature verified"
+			       : st.signed_tag      ? " (signed tag; signature not checked: give "
+			                              "--tag-key)"
+			                            : "");
 		}
 	} else {
 		rc = package_info(c, &s, &o);

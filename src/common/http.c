@@ -26,6 +26,7 @@
 #define DEFAULT_MAX_BODY (256ull * 1024 * 1024)
 #define MAX_HEADERS 128
 #define IO_CHUNK 65536
+#define EXPECT_WAIT_MS 1000u
 
 /* ---------------------------------------------------------------- URLs -- */
 
@@ -140,6 +141,7 @@ struct bl_http_rparser {
 	int cb_rc; /* the error a callback failed with */
 	int discard_body; /* a followed redirect: body is dropped */
 	int follow; /* whether 3xx with Location should be discarded */
+	unsigned interim; /* 1xx responses seen (100 Continue) */
 };
 
 void bl_http_resp_free(struct bl_http_resp *resp)
@@ -258,6 +260,7 @@ static int rp_on_headers_complete(http_parser *p)
 	r->status = p->status_code;
 	if (r->status >= 100 && r->status < 200 && r->status != 101) {
 		/* an interim response: forget it and parse the real one */
+		rp->interim++;
 		bl_buf_reset(hs);
 		rp->nhdr = 0;
 		rp->in_value = 0;
@@ -810,6 +813,8 @@ static int build_head(struct bl_http *h, const struct bl_http_req *req, int cros
 			continue;
 		BL_TRY(bl_buf_printf(out, "%s\r\n", *l));
 	}
+	if (b && req->expect_continue)
+		BL_TRY(bl_buf_puts(out, "Expect: 100-continue\r\n"));
 	if (b && b->len >= 0)
 		BL_TRY(bl_buf_printf(out, "Content-Length: %lld\r\n", (long long)b->len));
 	else if (b)
@@ -888,6 +893,44 @@ static int send_body(struct bl_http *h, const struct bl_http_req *req, uint8_t *
 }
 
 /*
+ * After a head with "Expect: 100-continue" (RFC 9110 §10.1.1): wait for the
+ * server's 100, or for its final answer (a refusal: then the body is not
+ * sent, *send = 0), or — for servers that ignore Expect — a short while.
+ */
+static int await_continue(struct bl_http *h, struct bl_http_rparser *rp, uint8_t *io, int *send)
+{
+	unsigned wait_ms = h->o.timeout_ms < EXPECT_WAIT_MS ? h->o.timeout_ms : EXPECT_WAIT_MS;
+
+	*send = 1;
+	for (;;) {
+		struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+		size_t used;
+		ssize_t n;
+		int rc;
+
+		if (!(h->ssl && SSL_pending(h->ssl)) && poll(&pfd, 1, (int)wait_ms) == 0)
+			return 0; /* no word: send the body */
+		n = conn_read(h, io, IO_CHUNK);
+		if (n < 0)
+			return (int)n;
+		if (n == 0) {
+			BL_TRY(rp_eof(rp));
+			*send = 0;
+			return 0;
+		}
+		rc = rp_feed(rp, io, (size_t)n, &used);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			*send = 0; /* answered before the body: a refusal, usually */
+			return 0;
+		}
+		if (rp->interim)
+			return 0;
+	}
+}
+
+/*
  * One exchange on the current origin. *retry is set when the failure came
  * from a reused connection before any response byte, so that a replayable
  * request may be sent again on a fresh connection.
@@ -898,7 +941,7 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	struct bl_http_rparser rp;
 	struct bl_buf head = BL_BUF_INIT;
 	uint8_t *io;
-	int rc, wrc = 0, was_reused, local = 0;
+	int rc, wrc = 0, was_reused, local = 0, send = 1;
 
 	*retry = 0;
 	rp_setup(&rp, &h->o, !strcmp(req->method, "HEAD"), resp);
@@ -917,8 +960,21 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	was_reused = h->reused;
 	h->reused = 1;
 	wrc = conn_write(h, head.p, head.len);
-	if (wrc == 0 && req->body)
+	if (wrc == 0 && req->body && req->expect_continue) {
+		rc = await_continue(h, &rp, io, &send);
+		if (rc < 0) {
+			conn_close(h);
+			goto out_free;
+		}
+	}
+	if (wrc == 0 && req->body && send)
 		wrc = send_body(h, req, io, &local);
+	if (!send) {
+		/* the body stays unsent, so the connection cannot carry another request */
+		rc = rp.done ? 0 : bl_err(BL_EINTERNAL, "no answer after declining the body");
+		conn_close(h);
+		goto out_free;
+	}
 	if (local) {
 		/* the request cannot be completed: the connection is unusable */
 		rc = wrc;

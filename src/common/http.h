@@ -122,6 +122,13 @@ struct bl_http_req {
 	void *arg;
 	/* Progress of the upload: bytes sent so far of total (-1 unknown). May be NULL. */
 	void (*on_upload)(void *arg, uint64_t sent, int64_t total);
+	/*
+	 * Send "Expect: 100-continue" (RFC 9110 §10.1.1) and the body only
+	 * after the server's 100 — or after a second without an answer, for
+	 * servers that ignore it. A final answer before that (401, 413…) is
+	 * returned without the body ever being sent. For large uploads.
+	 */
+	int expect_continue;
 };
 
 struct bl_http;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/log.h"
 
 #define TOKEN_MAX 16384
 #define DEV_ISSUER "bailey-drawbridge-dev"
@@ -22,10 +24,37 @@
 
 struct dbr_auth {
 	char *issuer, *audience;
+	pthread_rwlock_t lock; /* guards keys/nkeys: a refresh swaps them */
 	cjose_jwk_t **keys;
 	size_t nkeys;
 	cjose_jwk_t *dev_key; /* private; only for the development issuer */
+	dbr_jwks_fetch_fn fetch; /* refreshes keys when a token's key is unknown */
+	void *fetch_arg;
+	void (*free_arg)(void *arg);
+	unsigned refresh_min_s;
+	pthread_mutex_t refresh_lock;
+	time_t last_refresh;
 };
+
+static struct dbr_auth *auth_alloc(const char *issuer, const char *audience)
+{
+	struct dbr_auth *a = calloc(1, sizeof(*a));
+	if (!a) {
+		bl_err(BL_ENOMEM, "auth: out of memory");
+		return NULL;
+	}
+	pthread_rwlock_init(&a->lock, NULL);
+	pthread_mutex_init(&a->refresh_lock, NULL);
+	a->issuer = strdup(issuer);
+	a->audience = strdup(audience);
+	if (!a->issuer || !a->audience) {
+		dbr_auth_free(a);
+		bl_err(BL_ENOMEM, "auth: out of memory");
+		return NULL;
+	}
+	a->last_refresh = time(NULL);
+	return a;
+}
 
 static void free_keys(cjose_jwk_t **keys, size_t n)
 {
@@ -112,33 +141,82 @@ out_close:
 	return rc;
 }
 
+int dbr_auth_new_text(const char *issuer, const char *audience, const char *jwks, size_t len,
+                      struct dbr_auth **out)
+{
+	struct dbr_auth *a = auth_alloc(issuer, audience);
+	int rc;
+	if (!a)
+		return BL_ENOMEM;
+	rc = load_keyset(jwks, len, &a->keys, &a->nkeys);
+	if (rc < 0) {
+		dbr_auth_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
 int dbr_auth_new(const char *issuer, const char *audience, const char *jwks_path,
                  struct dbr_auth **out)
 {
-	struct dbr_auth *a = calloc(1, sizeof(*a));
 	struct bl_buf text = BL_BUF_INIT;
-	int rc;
-	if (!a)
-		return bl_err(BL_ENOMEM, "auth: out of memory");
-	a->issuer = strdup(issuer);
-	a->audience = strdup(audience);
-	if (!a->issuer || !a->audience) {
-		rc = bl_err(BL_ENOMEM, "auth: out of memory");
-		goto out_free;
-	}
-	BL_TRY_GOTO(rc, read_file(jwks_path, 1 << 20, &text), out_free);
-	rc = load_keyset((const char *)text.p, text.len, &a->keys, &a->nkeys);
-	if (rc < 0) {
-		bl_err_wrap(rc, "%s: ", jwks_path);
-		goto out_free;
+	int rc = read_file(jwks_path, 1 << 20, &text);
+	if (rc == 0) {
+		rc = dbr_auth_new_text(issuer, audience, (const char *)text.p, text.len, out);
+		if (rc < 0)
+			bl_err_wrap(rc, "%s: ", jwks_path);
 	}
 	bl_buf_free(&text);
-	*out = a;
-	return 0;
-out_free:
-	bl_buf_free(&text);
-	dbr_auth_free(a);
 	return rc;
+}
+
+void dbr_auth_set_refresh(struct dbr_auth *a, dbr_jwks_fetch_fn fetch, void *arg,
+                          void (*free_arg)(void *arg), unsigned min_interval_s)
+{
+	a->fetch = fetch;
+	a->fetch_arg = arg;
+	a->free_arg = free_arg;
+	a->refresh_min_s = min_interval_s;
+}
+
+/*
+ * Fetch the key set again (a token named a key we do not have: the issuer
+ * may have rotated its keys), at most once per refresh_min_s so that forged
+ * tokens cannot make us hammer the issuer. Returns 1 when keys changed.
+ */
+static int refresh_keys(struct dbr_auth *a)
+{
+	struct bl_buf text = BL_BUF_INIT;
+	cjose_jwk_t **keys = NULL, **old;
+	size_t n = 0, nold;
+	time_t now = time(NULL);
+	int changed = 0;
+
+	if (!a->fetch)
+		return 0;
+	pthread_mutex_lock(&a->refresh_lock);
+	if (now - a->last_refresh < (time_t)a->refresh_min_s)
+		goto out_unlock;
+	a->last_refresh = now;
+	if (a->fetch(a->fetch_arg, &text) < 0 ||
+	    load_keyset((const char *)text.p, text.len, &keys, &n) < 0) {
+		bl_warn("auth: refreshing the issuer's keys failed: %s", bl_errmsg());
+		goto out_unlock;
+	}
+	pthread_rwlock_wrlock(&a->lock);
+	old = a->keys;
+	nold = a->nkeys;
+	a->keys = keys;
+	a->nkeys = n;
+	pthread_rwlock_unlock(&a->lock);
+	free_keys(old, nold);
+	bl_info("auth: refreshed the issuer's keys (%zu)", n);
+	changed = 1;
+out_unlock:
+	pthread_mutex_unlock(&a->refresh_lock);
+	bl_buf_free(&text);
+	return changed;
 }
 
 static int dev_key_create(const char *path)
@@ -186,18 +264,16 @@ out:
 
 int dbr_auth_new_dev(const char *store_dir, struct dbr_auth **out)
 {
-	struct dbr_auth *a = calloc(1, sizeof(*a));
+	struct dbr_auth *a = auth_alloc(DEV_ISSUER, DEV_AUDIENCE);
 	struct bl_buf text = BL_BUF_INIT;
 	char path[4200];
 	cjose_err cerr;
 	int rc;
 
 	if (!a)
-		return bl_err(BL_ENOMEM, "auth: out of memory");
-	a->issuer = strdup(DEV_ISSUER);
-	a->audience = strdup(DEV_AUDIENCE);
+		return BL_ENOMEM;
 	a->keys = calloc(1, sizeof(*a->keys));
-	if (!a->issuer || !a->audience || !a->keys) {
+	if (!a->keys) {
 		rc = bl_err(BL_ENOMEM, "auth: out of memory");
 		goto out_free;
 	}
@@ -231,6 +307,10 @@ void dbr_auth_free(struct dbr_auth *a)
 	free_keys(a->keys, a->nkeys);
 	if (a->dev_key)
 		cjose_jwk_release(a->dev_key);
+	if (a->free_arg)
+		a->free_arg(a->fetch_arg);
+	pthread_rwlock_destroy(&a->lock);
+	pthread_mutex_destroy(&a->refresh_lock);
 	free(a->issuer);
 	free(a->audience);
 	free(a);
@@ -388,7 +468,14 @@ int dbr_auth_verify(const struct dbr_auth *a, const char *token, size_t n, struc
 		rc = bl_err(BL_EPERM, "token: algorithm must be RS256 or ES256");
 		goto out;
 	}
+	pthread_rwlock_rdlock(&((struct dbr_auth *)a)->lock);
 	jws = verify_compact(t, n, hdr, a->keys, a->nkeys);
+	pthread_rwlock_unlock(&((struct dbr_auth *)a)->lock);
+	if (!jws && refresh_keys((struct dbr_auth *)a) > 0) {
+		pthread_rwlock_rdlock(&((struct dbr_auth *)a)->lock);
+		jws = verify_compact(t, n, hdr, a->keys, a->nkeys);
+		pthread_rwlock_unlock(&((struct dbr_auth *)a)->lock);
+	}
 	if (!jws) {
 		rc = bl_err(BL_EPERM, "token: signature does not verify");
 		goto out;

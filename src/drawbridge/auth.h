@@ -21,7 +21,9 @@
  *
  * Guarantees: tokens are never logged or put into error reasons; algorithms
  * other than RS256/ES256 (notably "none" and HS*) are refused.
- * Does not: fetch discovery documents or JWKS over the network (load a file).
+ * Keys come from a JWKS file, JSON text, or (oidc.h) the issuer's discovery
+ * document; a token signed by a key we do not hold triggers a rate-limited
+ * refresh through a caller-supplied fetch function.
  */
 #ifndef BL_DRAWBRIDGE_AUTH_H
 #define BL_DRAWBRIDGE_AUTH_H
@@ -51,6 +53,21 @@ struct dbr_auth;
 /* A verifier for tokens from `issuer` for `audience`, keys from a JWKS file. */
 BL_MUST_CHECK int dbr_auth_new(const char *issuer, const char *audience, const char *jwks_path,
                                struct dbr_auth **out);
+/* The same with the JWK set given as JSON text. */
+BL_MUST_CHECK int dbr_auth_new_text(const char *issuer, const char *audience, const char *jwks,
+                                    size_t len, struct dbr_auth **out);
+
+/*
+ * Key rotation: when a token does not verify with the keys held, call
+ * `fetch` (at most once per min_interval_s) for a fresh JWK set, swap it in
+ * and try once more. fetch appends the set's JSON to *out and returns 0.
+ * Verification may run on many threads at once; the swap is locked.
+ */
+typedef int (*dbr_jwks_fetch_fn)(void *arg, struct bl_buf *out);
+/* The verifier owns arg from here on and releases it with free_arg (may be NULL). */
+void dbr_auth_set_refresh(struct dbr_auth *a, dbr_jwks_fetch_fn fetch, void *arg,
+                          void (*free_arg)(void *arg), unsigned min_interval_s);
+
 /* The development issuer: key in store_dir/dev-issuer.jwk, created when absent. */
 BL_MUST_CHECK int dbr_auth_new_dev(const char *store_dir, struct dbr_auth **out);
 void dbr_auth_free(struct dbr_auth *a);

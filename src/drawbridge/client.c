@@ -8,6 +8,9 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,9 @@
 #include "common/cursor.h"
 #include "common/digest.h"
 #include "common/http.h"
+#ifdef DBR_CLIENT_JWS
+#include "drawbridge/auth.h"
+#endif
 
 #define DIG_MASK ((1u << BL_SHA256) | (1u << BL_SHA384))
 #define MAX_DEPTH 64
@@ -27,6 +33,7 @@
 #define MAX_JSON_BYTES (1u * 1024 * 1024)
 #define MAX_TAG_BYTES (64u * 1024)
 #define DEFAULT_MAX_FILE (256ull * 1024 * 1024)
+#define EXPECT_MIN (64u * 1024) /* files from this size ask for 100-continue */
 
 struct dbr_client {
 	struct bl_http *h;
@@ -35,6 +42,8 @@ struct dbr_client {
 	dbr_progress_fn progress;
 	void *progress_arg;
 	uint64_t done, total; /* progress of the current operation */
+	char *sign_key; /* path of the tag-signing key, or NULL */
+	char *tag_jwks; /* keys a fetched tag must be signed with, or NULL */
 };
 
 static int check_token_chars(const char *t);
@@ -166,6 +175,17 @@ struct dbr_client *dbr_client_new(const struct dbr_client_opts *o)
 		    bl_buf_printf(&c->auth, "Authorization: Bearer %s", o->token) < 0)
 			goto out_free;
 	}
+	if ((o->sign_key && !(c->sign_key = strdup(o->sign_key))) ||
+	    (o->tag_jwks && !(c->tag_jwks = strdup(o->tag_jwks)))) {
+		bl_err(BL_ENOMEM, "out of memory");
+		goto out_free;
+	}
+#ifndef DBR_CLIENT_JWS
+	if (o->tag_jwks) {
+		bl_err(BL_EUNSUPP, "checking signed tags needs cjose, which this build lacks");
+		goto out_free;
+	}
+#endif
 	c->h = bl_http_new(o->url, &ho);
 	if (!c->h)
 		goto out_free;
@@ -181,6 +201,8 @@ void dbr_client_free(struct dbr_client *c)
 		return;
 	bl_http_free(c->h);
 	bl_buf_free_secret(&c->auth);
+	free(c->sign_key);
+	free(c->tag_jwks);
 	free(c);
 }
 
@@ -291,6 +313,7 @@ struct call {
 	const char *ctype; /* Content-Type of the body */
 	const struct bl_digest_set *digest; /* Content-Digest of the body */
 	const struct bl_http_body *body;
+	int expect_continue;
 	int (*on_headers)(void *, const struct bl_http_resp *);
 	int (*on_body)(void *, const void *, size_t);
 	void *arg;
@@ -309,7 +332,8 @@ static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp 
 		                   .on_headers = k->on_headers,
 		                   .on_body = k->on_body,
 		                   .arg = k->arg,
-		                   .on_upload = k->on_upload };
+		                   .on_upload = k->on_upload,
+		                   .expect_continue = k->expect_continue };
 	int rc;
 
 	if (c->auth.len)
@@ -391,15 +415,26 @@ static int put_json(struct dbr_client *c, const char *path, json_t *j)
 
 /* ------------------------------------------------- users, repositories -- */
 
-int dbr_user_register(struct dbr_client *c, const char *user, const char *subject)
+int dbr_user_register(struct dbr_client *c, const char *user, const char *subject, const char *jwks)
 {
 	struct bl_buf path = BL_BUF_INIT;
-	json_t *j;
+	json_t *j, *keys = NULL;
+	json_error_t jerr;
 	int rc;
 
 	if (!dbr_user_name_ok(user, strlen(user)))
 		return bl_err(BL_EINVAL, "bad user name '%.100s'", user);
-	j = json_pack("{s:s}", "subject", subject);
+	if (jwks) {
+		keys = json_loads(jwks, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(keys) || !json_is_array(json_object_get(keys, "keys"))) {
+			json_decref(keys);
+			return bl_err(BL_EINVAL, "the JWK set is not {\"keys\":[…]}: %s",
+			              keys ? "no keys array" : jerr.text);
+		}
+		j = json_pack("{s:s,s:o}", "subject", subject, "jwks", keys);
+	} else {
+		j = json_pack("{s:s}", "subject", subject);
+	}
 	if (!j)
 		return bl_err(BL_ENOMEM, "out of memory");
 	rc = path_of(&path, user, NULL, NULL);
@@ -857,7 +892,9 @@ static int put_node(struct dbr_client *c, const char *path, const struct pnode *
 		          .digest = &pn->entry.digest,
 		          .body = &b,
 		          .on_upload = pn->is_dir ? NULL : upload_progress,
-		          .arg = c };
+		          .arg = c,
+		          /* a refusal (401, 413) comes before a large body is sent */
+		          .expect_continue = !pn->is_dir && pn->entry.length >= EXPECT_MIN };
 	struct bl_http_resp resp;
 	int rc;
 
@@ -888,23 +925,133 @@ out_free:
 	return rc;
 }
 
-/* PUT the tag; 409 is fine when the stored body is exactly ours. */
-static int put_tag(struct dbr_client *c, const char *user, const char *repo, const char *tag,
-                   const struct bl_buf *body, struct dbr_publish_stats *st)
+/* Append base64url (no padding) of p[0..n). */
+static int b64u(struct bl_buf *out, const void *p, size_t n)
 {
-	struct bl_buf path = BL_BUF_INIT, have = BL_BUF_INIT;
-	int rc, status = 0;
+	return bl_b64_encode(out, p, n, 1);
+}
 
+/* An ECDSA signature in DER as JWS wants it: r || s, each `half` bytes (RFC 7518 §3.4). */
+static int ecdsa_raw(const uint8_t *der, size_t dlen, size_t half, uint8_t *out)
+{
+	const uint8_t *p = der;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	const BIGNUM *r, *sv;
+	int rc = 0;
+
+	if (!sig)
+		return bl_err(BL_EINTERNAL, "ECDSA signature not DER");
+	ECDSA_SIG_get0(sig, &r, &sv);
+	if (BN_bn2binpad(r, out, (int)half) < 0 || BN_bn2binpad(sv, out + half, (int)half) < 0)
+		rc = bl_err(BL_EINTERNAL, "ECDSA signature too large");
+	ECDSA_SIG_free(sig);
+	return rc;
+}
+
+/*
+ * The tag body as a flattened JWS (RFC 7515 §7.2.2) over `payload`, signed
+ * with the PEM key at key_path: ES256 for P-256 keys, RS256 for RSA keys.
+ */
+static int jws_sign(const char *key_path, const struct bl_buf *payload, struct bl_buf *out)
+{
+	struct bl_buf prot = BL_BUF_INIT, pl = BL_BUF_INIT, input = BL_BUF_INIT,
+	              sig64 = BL_BUF_INIT;
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY *key = NULL;
+	uint8_t *sig = NULL, raw[64];
+	size_t slen = 0;
+	const char *alg;
+	char group[32] = "";
+	FILE *f = fopen(key_path, "r");
+	int rc;
+
+	if (!f)
+		return bl_err(BL_EIO, "%s: %s", key_path, strerror(errno));
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!key)
+		return bl_err(BL_EINVAL, "%s: not a PEM private key", key_path);
+	if (EVP_PKEY_is_a(key, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof(group), NULL) == 1 &&
+	    !strcmp(group, "prime256v1")) {
+		alg = "ES256";
+	} else if (EVP_PKEY_is_a(key, "RSA") && EVP_PKEY_get_bits(key) >= 2048) {
+		alg = "RS256";
+	} else {
+		rc = bl_err(BL_EUNSUPP, "%s: want an EC P-256 or RSA (>= 2048 bits) key", key_path);
+		goto out_free;
+	}
+	BL_TRY_GOTO(rc, bl_buf_printf(&input, "{\"alg\":\"%s\"}", alg), out_free);
+	BL_TRY_GOTO(rc, b64u(&prot, input.p, input.len), out_free);
+	BL_TRY_GOTO(rc, b64u(&pl, payload->p, payload->len), out_free);
+	bl_buf_reset(&input);
+	BL_TRY_GOTO(rc, bl_buf_printf(&input, "%s.%s", (char *)prot.p, (char *)pl.p), out_free);
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(md, NULL, &slen, input.p, input.len) != 1 || !(sig = malloc(slen)) ||
+	    EVP_DigestSign(md, sig, &slen, input.p, input.len) != 1) {
+		rc = bl_err(BL_EINTERNAL, "signing the tag failed");
+		goto out_free;
+	}
+	if (!strcmp(alg, "ES256")) {
+		BL_TRY_GOTO(rc, ecdsa_raw(sig, slen, 32, raw), out_free);
+		BL_TRY_GOTO(rc, b64u(&sig64, raw, sizeof(raw)), out_free);
+	} else {
+		BL_TRY_GOTO(rc, b64u(&sig64, sig, slen), out_free);
+	}
+	/* canonical: compact, keys sorted */
+	rc = bl_buf_printf(out, "{\"payload\":\"%s\",\"protected\":\"%s\",\"signature\":\"%s\"}",
+	                   (char *)pl.p, (char *)prot.p, (char *)sig64.p);
+out_free:
+	free(sig);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
+	bl_buf_free(&prot);
+	bl_buf_free(&pl);
+	bl_buf_free(&input);
+	bl_buf_free(&sig64);
+	return rc;
+}
+
+static int get_small(struct dbr_client *c, const char *path, size_t limit, struct bl_buf *out,
+                     char *ctype, size_t ctcap);
+
+/*
+ * PUT the tag (plain entry, or a JWS over it with opts.sign_key); a 409 is
+ * fine when the stored tag carries the same root entry (a resumed publish).
+ */
+static int put_tag(struct dbr_client *c, const char *user, const char *repo, const char *tag,
+                   const struct bl_buf *entry, const struct dbr_entry *root,
+                   struct dbr_publish_stats *st)
+{
+	struct bl_buf path = BL_BUF_INIT, have = BL_BUF_INIT, jws = BL_BUF_INIT;
+	const struct bl_buf *body = entry;
+	const char *ctype = DBR_TYPE_ENTRY;
+	struct dbr_entry theirs;
+	char htype[DBR_TYPE_MAX + 1];
+	int rc, status = 0, sig;
+
+	if (c->sign_key) {
+		BL_TRY_GOTO(rc, jws_sign(c->sign_key, entry, &jws), out_free);
+		body = &jws;
+		ctype = DBR_TYPE_JWS;
+		st->signed_tag = 1;
+	}
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
 	BL_TRY_GOTO(rc, bl_buf_puts(&path, tag), out_free);
-	rc = simple(c, "PUT", (const char *)path.p, DBR_TYPE_ENTRY, body->p, body->len, 201, 200,
-	            NULL, &status);
+	rc = simple(c, "PUT", (const char *)path.p, ctype, body->p, body->len, 201, 200, NULL,
+	            &status);
 	if (rc == BL_EEXIST && status == 409) {
 		BL_TRY_GOTO(
 		    rc,
-		    simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, &have, NULL),
+		    get_small(c, (const char *)path.p, MAX_TAG_BYTES, &have, htype, sizeof(htype)),
 		    out_free);
-		if (have.len != body->len || memcmp(have.p, body->p, body->len)) {
+		rc = dbr_tag_entry_parse(htype, have.p, have.len, &theirs, &sig);
+		if (rc == 0)
+			rc = dbr_entry_match(&theirs, root);
+		if (rc == 0)
+			rc = dbr_entry_match(root, &theirs);
+		if (rc < 0) {
 			rc = bl_err(BL_EEXIST,
 			            "tag %s/%s:%s already exists with other content (tags are "
 			            "immutable)",
@@ -912,9 +1059,9 @@ static int put_tag(struct dbr_client *c, const char *user, const char *repo, con
 			goto out_free;
 		}
 		st->tag_existed = 1;
-		rc = 0;
 	}
 out_free:
+	bl_buf_free(&jws);
 	bl_buf_free(&have);
 	bl_buf_free(&path);
 	return rc;
@@ -946,7 +1093,7 @@ int dbr_publish(struct dbr_client *c, const char *user, const char *repo, const 
 	c->total = pb.bytes;
 	/* 2. the tag, holding the root entry */
 	BL_TRY_GOTO(rc, dbr_entry_format(&root, &body), out_free);
-	BL_TRY_GOTO(rc, put_tag(c, user, repo, tag, &body, st), out_free);
+	BL_TRY_GOTO(rc, put_tag(c, user, repo, tag, &body, &root, st), out_free);
 	/* 3. the nodes, each after its parent */
 	for (size_t i = 0; i < pb.n; i++) {
 		BL_TRY_GOTO(rc, tree_path(&path, user, repo, tag, pb.v[i].path), out_free);
@@ -1335,11 +1482,16 @@ static int fetch_files(struct fetch *f, int rootfd)
 	return rc;
 }
 
+/*
+ * The tag's root entry. *signed_tag: 0 unsigned, 1 signed (not checked),
+ * 2 signed and verified under opts.tag_jwks (which, when given, is required).
+ */
 static int get_tag(struct dbr_client *c, const char *user, const char *repo, const char *tag,
                    struct dbr_entry *root, int *signed_tag)
 {
-	struct bl_buf path = BL_BUF_INIT, body = BL_BUF_INIT;
+	struct bl_buf path = BL_BUF_INIT, body = BL_BUF_INIT, payload = BL_BUF_INIT;
 	char ctype[DBR_TYPE_MAX + 1];
+	struct bl_cur cur;
 	int rc;
 
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
@@ -1347,8 +1499,31 @@ static int get_tag(struct dbr_client *c, const char *user, const char *repo, con
 	BL_TRY_GOTO(rc,
 	            get_small(c, (const char *)path.p, MAX_TAG_BYTES, &body, ctype, sizeof(ctype)),
 	            out_free);
-	rc = dbr_tag_entry_parse(ctype, body.p, body.len, root, signed_tag);
+	BL_TRY_GOTO(rc, dbr_tag_entry_parse(ctype, body.p, body.len, root, signed_tag), out_free);
+	if (!c->tag_jwks)
+		goto out_free;
+	if (!*signed_tag) {
+		rc =
+		    bl_err(BL_EVERIFY, "tag %s/%s:%s is not signed, and a signing key was required",
+		           user, repo, tag);
+		goto out_free;
+	}
+#ifdef DBR_CLIENT_JWS
+	rc = dbr_jws_verify(body.p, body.len, c->tag_jwks, &payload);
+	if (rc < 0) {
+		rc = bl_err_wrap(BL_EVERIFY, "tag %s/%s:%s: signature: ", user, repo, tag);
+		goto out_free;
+	}
+	/* what is used must be what was signed */
+	cur = bl_cur_make(payload.p, payload.len);
+	BL_TRY_GOTO(rc, dbr_entry_parse(&cur, root), out_free);
+	*signed_tag = 2;
+#else
+	(void)cur;
+	rc = bl_err(BL_EUNSUPP, "checking signed tags needs cjose, which this build lacks");
+#endif
 out_free:
+	bl_buf_free(&payload);
 	bl_buf_free(&body);
 	bl_buf_free(&path);
 	return rc;
@@ -1398,6 +1573,8 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 		goto out_free;
 	}
 	BL_TRY_GOTO(rc, get_tag(c, user, repo, tag, &st->root, &st->signed_tag), out_free);
+	st->signature_checked = st->signed_tag == 2;
+	st->signed_tag = st->signed_tag != 0;
 	if (!mkdtemp(stage)) {
 		rc = bl_err(BL_EIO, "%s: %s", stage, strerror(errno));
 		goto out_free;

@@ -14,8 +14,8 @@
  * the server checks each node against its parent's entry (the tag for the
  * root). Every PUT carries Content-Digest (sha-256 and sha-384, in Drawbridge's
  * spelling without spaces, dbr_digest_header). A 409 on the
- * tag is accepted only when the stored tag body is byte-identical to ours
- * (then the publish resumes); a 409 on a node only when HEAD shows the same
+ * tag is accepted only when the stored tag carries the same root entry as
+ * ours (then the publish resumes); a 409 on a node only when HEAD shows the same
  * Content-Digest and length.
  *
  * Fetch guarantees: the tag's root entry, and then each node's bytes, are
@@ -28,9 +28,13 @@
  * renamed into place only when every node verified; on any failure nothing
  * is left behind.
  *
- * Does not: verify JWS tag signatures (a signed tag's payload is used after
- * checking the tag body's Content-Digest only; dbr_fetch reports it signed),
- * follow redirects, or retry failed requests.
+ * Signed tags are verified only when the caller gives the publisher's keys
+ * (opts.tag_jwks); otherwise a signed tag's payload is used after checking
+ * the tag body's Content-Digest, and dbr_fetch reports the tag as signed but
+ * unchecked.
+ *
+ * Does not: follow redirects, or retry failed requests (beyond the HTTP
+ * client's one resend on a stale kept-alive connection).
  */
 #ifndef BL_DRAWBRIDGE_CLIENT_H
 #define BL_DRAWBRIDGE_CLIENT_H
@@ -81,6 +85,16 @@ struct dbr_client_opts {
 	const char *cert_file, *key_file; /* TLS client certificate (Keeps), or NULL */
 	unsigned timeout_ms; /* 0: 30 s */
 	uint64_t max_file; /* largest file published or fetched; 0: 256 MiB */
+	/*
+	 * Signed tags. sign_key: a PEM private key (EC P-256 for ES256, or RSA
+	 * for RS256); dbr_publish then puts the tag as a flattened JWS
+	 * (RFC 7515 §7.2.2) over the root entry. tag_jwks: a JWK set (RFC 7517
+	 * §5, text); dbr_fetch and dbr_package_info then accept only a tag
+	 * signed by one of its keys (BL_EVERIFY otherwise; BL_EUNSUPP when
+	 * built without cjose).
+	 */
+	const char *sign_key;
+	const char *tag_jwks;
 	dbr_progress_fn progress;
 	void *progress_arg;
 };
@@ -103,7 +117,9 @@ BL_MUST_CHECK int dbr_token_subject(const char *jwt, struct bl_buf *out);
  * the request and quotes the server's one-line message.
  */
 
-BL_MUST_CHECK int dbr_user_register(struct dbr_client *c, const char *user, const char *subject);
+/* jwks: the user's public JWK set (text) for signed tags, or NULL. */
+BL_MUST_CHECK int dbr_user_register(struct dbr_client *c, const char *user, const char *subject,
+                                    const char *jwks);
 /* The user record JSON, appended to out. */
 BL_MUST_CHECK int dbr_user_info(struct dbr_client *c, const char *user, struct bl_buf *out);
 BL_MUST_CHECK int dbr_repo_register(struct dbr_client *c, const char *user, const char *repo,
@@ -129,7 +145,8 @@ struct dbr_publish_stats {
 	unsigned files, dirs; /* nodes in the tree */
 	unsigned created, present; /* PUT answered 201, or 409 with the same node */
 	uint64_t bytes; /* file bytes in the tree */
-	int tag_existed; /* the identical tag was already there (a resumed publish) */
+	int tag_existed; /* a tag with the same root entry was there (a resumed publish) */
+	int signed_tag; /* the tag was put as a JWS (opts.sign_key) */
 	struct dbr_entry root;
 };
 
@@ -144,7 +161,8 @@ BL_MUST_CHECK int dbr_publish(struct dbr_client *c, const char *user, const char
 struct dbr_fetch_stats {
 	unsigned files, dirs;
 	uint64_t bytes;
-	int signed_tag;
+	int signed_tag; /* the tag is a JWS */
+	int signature_checked; /* … and it verified under opts.tag_jwks */
 	struct dbr_entry root;
 };
 
@@ -157,7 +175,8 @@ BL_MUST_CHECK int dbr_fetch(struct dbr_client *c, const char *user, const char *
 
 /*
  * The tag's root entry and, when the root is a directory, its verified
- * listing (out_dir, free with dbr_dir_free; n == 0 otherwise).
+ * listing (out_dir, free with dbr_dir_free; n == 0 otherwise). *signed_tag:
+ * 0 unsigned, 1 signed but not checked, 2 signed and verified (tag_jwks).
  */
 BL_MUST_CHECK int dbr_package_info(struct dbr_client *c, const char *user, const char *repo,
                                    const char *tag, struct dbr_entry *root, int *signed_tag,

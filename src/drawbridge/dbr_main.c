@@ -9,6 +9,9 @@
 
 #include "common/log.h"
 #include "drawbridge/auth.h"
+#ifdef DBR_HAVE_OIDC
+#include "drawbridge/oidc.h"
+#endif
 #include "drawbridge/server.h"
 #include "drawbridge/store.h"
 
@@ -21,9 +24,10 @@ static void usage(FILE *f)
 	    f,
 	    "usage: bailey-drawbridge [serve] --store DIR [--listen ADDR:PORT] [--tls-cert F "
 	    "--tls-key F]\n"
-	    "                         [--client-ca F] [--oidc-issuer URL --oidc-audience A "
-	    "--jwks F | --dev]\n"
-	    "                         [--max-file BYTES] [--threads N] [--port-file F]\n"
+	    "                         [--client-ca F] [--oidc-issuer URL --oidc-audience A\n"
+	    "                         [--jwks F | --oidc-ca F --jwks-refresh SECONDS] | --dev]\n"
+	    "                         [--max-file BYTES] [--body-memory BYTES] [--threads N] "
+	    "[--port-file F]\n"
 	    "                         [--log-level debug|info|warn|error] [--log-format "
 	    "text|json]\n"
 	    "       bailey-drawbridge dev-token --store DIR SUBJECT [--scope S] [--ttl SECONDS]\n"
@@ -36,6 +40,12 @@ static void usage(FILE *f)
 	    "kept in DIR/meta.db (SQLite), file contents in DIR/blobs (content-addressed).\n"
 	    "--dev signs tokens with a key kept in DIR/dev-issuer.jwk; `dev-token` prints one\n"
 	    "(default scope: all of read/write/manage for users, repositories and tags).\n"
+	    "With --oidc-issuer and no --jwks, the issuer's keys come from its discovery\n"
+	    "document (https; --oidc-ca names the CA bundle, default the system store) and\n"
+	    "are fetched again, at most every --jwks-refresh seconds (default 60), when a\n"
+	    "token is signed by a key not yet known.\n"
+	    "--body-memory (default 256 MiB) bounds the JSON and directory bodies held in\n"
+	    "memory at once (files always stream to disk); beyond it uploads get 503.\n"
 	    "gc removes blobs no node references (older than --grace, default 3600 s);\n"
 	    "fsck re-hashes every blob and exits 1 when one is damaged or missing.\n");
 }
@@ -58,6 +68,9 @@ enum {
 	O_SCOPE,
 	O_TTL,
 	O_GRACE,
+	O_BODY_MEMORY,
+	O_OIDC_CA,
+	O_REFRESH,
 	O_HELP
 };
 
@@ -81,12 +94,16 @@ static const struct option opts[] = {
 	{ "scope", required_argument, NULL, O_SCOPE },
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "grace", required_argument, NULL, O_GRACE },
+	{ "body-memory", required_argument, NULL, O_BODY_MEMORY },
+	{ "oidc-ca", required_argument, NULL, O_OIDC_CA },
+	{ "jwks-refresh", required_argument, NULL, O_REFRESH },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
-	const char *cmd, *store, *issuer, *audience, *jwks, *scope, *subject;
+	const char *cmd, *store, *issuer, *audience, *jwks, *scope, *subject, *oidc_ca;
+	unsigned refresh;
 	int dev;
 	long ttl, grace;
 	int level, format;
@@ -118,9 +135,18 @@ static int cmd_serve(struct args *a)
 		if (dbr_auth_new(a->issuer, a->audience, a->jwks, &auth) < 0)
 			return fail("OIDC keys");
 	} else if (a->issuer) {
-		fprintf(stderr, "bailey-drawbridge: OIDC discovery over the network is not "
-		                "supported yet; pass the issuer's keys with --jwks FILE\n");
+#ifdef DBR_HAVE_OIDC
+		if (!a->audience) {
+			fprintf(stderr, "bailey-drawbridge: --oidc-issuer needs --oidc-audience\n");
+			return 2;
+		}
+		if (dbr_auth_new_oidc(a->issuer, a->audience, a->oidc_ca, a->refresh, &auth) < 0)
+			return fail("OIDC discovery");
+#else
+		fprintf(stderr, "bailey-drawbridge: built without OIDC discovery (http-parser "
+		                "missing); pass the issuer's keys with --jwks FILE\n");
 		return 2;
+#endif
 	} else {
 		bl_warn("no token issuer configured: only public reads will succeed");
 	}
@@ -212,6 +238,7 @@ int main(int argc, char **argv)
 	a.cmd = "serve";
 	a.ttl = 3600;
 	a.grace = 3600;
+	a.refresh = 60;
 	a.level = BL_LOG_INFO;
 	a.format = BL_LOG_TEXT;
 	a.cfg.listen = "127.0.0.1:8080";
@@ -235,6 +262,17 @@ int main(int argc, char **argv)
 		case O_MAX_FILE:
 			a.cfg.max_file = strtoull(optarg, &end, 10);
 			if (*end || !a.cfg.max_file)
+				goto bad;
+			break;
+		case O_OIDC_CA: a.oidc_ca = optarg; break;
+		case O_REFRESH:
+			a.refresh = (unsigned)strtoul(optarg, &end, 10);
+			if (*end)
+				goto bad;
+			break;
+		case O_BODY_MEMORY:
+			a.cfg.body_memory = strtoull(optarg, &end, 10);
+			if (*end || !a.cfg.body_memory)
 				goto bad;
 			break;
 		case O_THREADS:

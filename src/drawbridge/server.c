@@ -42,6 +42,7 @@ struct srv {
 	atomic_uint_fast64_t next_id, requests, bytes_in, bytes_out, uploads_ok, uploads_failed;
 	atomic_uint_fast64_t status[6];
 	atomic_int in_flight;
+	atomic_uint_fast64_t body_mem; /* bytes of request bodies held in memory */
 };
 
 struct req {
@@ -68,6 +69,7 @@ struct req {
 	uint64_t bytes_out;
 	int answered;
 	int public_repo; /* set by read_access */
+	uint64_t reserved; /* share of srv.body_mem this request holds */
 };
 
 /*
@@ -469,10 +471,28 @@ static int read_digest(struct MHD_Connection *c, struct req *r, int required)
 	return 0;
 }
 
-static int mem_upload(struct MHD_Connection *c, struct req *r, size_t max)
+/*
+ * Hold a body of r->declared bytes in memory: within the server-wide budget
+ * (503 when it is spent: many large JSON bodies at once cannot exhaust
+ * memory) and allocated once, at its exact size.
+ */
+static int reserve_body(struct srv *s, struct req *r, size_t max)
+{
+	uint64_t limit = s->cfg->body_memory ? s->cfg->body_memory : 256ull << 20;
+	uint64_t used = atomic_fetch_add(&s->body_mem, r->declared) + r->declared;
+	r->reserved = r->declared;
+	if (used > limit)
+		return set_status(r, 503, "Too many uploads in progress; retry later");
+	r->body.limit = max;
+	if (r->declared && bl_buf_reserve(&r->body, (size_t)r->declared) < 0)
+		return set_status(r, 503, "Out of memory; retry later");
+	return 0;
+}
+
+static int mem_upload(struct srv *s, struct MHD_Connection *c, struct req *r, size_t max)
 {
 	BL_TRY(need_length(c, r, max));
-	r->body.limit = max;
+	BL_TRY(reserve_body(s, r, max));
 	r->up = UP_MEM;
 	return 0;
 }
@@ -565,7 +585,7 @@ static int begin_tree_put(struct srv *s, struct MHD_Connection *c, struct req *r
 	if (!strcmp(r->ctype, DBR_TYPE_DIRECTORY)) {
 		if (r->declared > DIR_MAX)
 			return set_status(r, 413, "Directory larger than %d bytes", DIR_MAX);
-		r->body.limit = DIR_MAX;
+		BL_TRY(reserve_body(s, r, DIR_MAX));
 	}
 	if (dbr_blob_begin(s->store, r->claimed.mask | r->expected.digest.mask, &r->w) < 0)
 		return store_fail(r, BL_EIO, "Blob");
@@ -585,7 +605,7 @@ static int begin_put(struct srv *s, struct MHD_Connection *c, struct req *r)
 		BL_TRY(need_ctype(c, r));
 		BL_TRY(need_json_type(r));
 		BL_TRY(read_digest(c, r, 0));
-		return mem_upload(c, r, SMALL_MAX);
+		return mem_upload(s, c, r, SMALL_MAX);
 	case R_REPO:
 		BL_TRY(authenticate(s, c, r));
 		BL_TRY(need_scope(r, DBR_SCOPE_REPOS, DBR_SCOPE_WRITE));
@@ -600,7 +620,7 @@ static int begin_put(struct srv *s, struct MHD_Connection *c, struct req *r)
 		BL_TRY(need_ctype(c, r));
 		BL_TRY(need_json_type(r));
 		BL_TRY(read_digest(c, r, 0));
-		return mem_upload(c, r, SMALL_MAX);
+		return mem_upload(s, c, r, SMALL_MAX);
 	case R_TAG: {
 		struct dbr_tag t;
 		BL_TRY(write_access(s, c, r, DBR_SCOPE_TAGS, DBR_WRITE));
@@ -615,14 +635,14 @@ static int begin_put(struct srv *s, struct MHD_Connection *c, struct req *r)
 		}
 		if (rc != BL_ENOENT)
 			return store_fail(r, rc, "Tag");
-		return mem_upload(c, r, SMALL_MAX);
+		return mem_upload(s, c, r, SMALL_MAX);
 	}
 	case R_TREE: return begin_tree_put(s, c, r);
 	case R_ACL1:
 		BL_TRY(write_access(s, c, r, DBR_SCOPE_REPOS, DBR_OWNER));
 		BL_TRY(need_ctype(c, r));
 		BL_TRY(need_json_type(r));
-		return mem_upload(c, r, 4096);
+		return mem_upload(s, c, r, 4096);
 	default: return set_status(r, 405, "Method not allowed for this endpoint");
 	}
 }
@@ -1130,13 +1150,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		/*
 		 * Answer on a later call: microhttpd closes the connection after
 		 * a response queued on the first call, which would cost every
-		 * GET its keep-alive. Only a PUT refused for its size is
-		 * answered at once, so that its body is never read.
+		 * GET its keep-alive.
 		 */
 		if (parse_route(r, url) == 0 && r->meth == M_PUT && r->route != R_HEALTH &&
 		    r->route != R_METRICS) {
-			if (begin_put(s, c, r) < 0 && (r->status == 413 || r->status == 411 ||
-			                               r->declared > s->cfg->max_file))
+			const char *expect = header(c, MHD_HTTP_HEADER_EXPECT);
+			/* A refused PUT is answered at once when its body would be
+			 * large or the client waits for 100-continue before sending it. */
+			if (begin_put(s, c, r) < 0 &&
+			    (r->status == 413 || r->status == 411 ||
+			     r->declared > s->cfg->max_file ||
+			     (expect && strcasestr(expect, "100-continue"))))
 				return answer_text(s, c, r, r->status, r->msg);
 		}
 		return MHD_YES;
@@ -1154,6 +1178,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return dispatch(s, c, r);
 	if (!r->status)
 		finish_put(s, r);
+	/* The body is no longer needed: give its memory back before answering. */
+	s->body_mem -= r->reserved;
+	r->reserved = 0;
+	bl_buf_free(&r->body);
 	if (r->route == R_TREE && r->status == 201)
 		s->uploads_ok++;
 	else if (r->route == R_TREE)
@@ -1176,6 +1204,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (r->w_open)
 		dbr_blob_abort(&r->w); /* an upload that did not complete leaves nothing */
+	s->body_mem -= r->reserved;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dur = (t1.tv_sec - r->t0.tv_sec) * 1000000LL + (t1.tv_nsec - r->t0.tv_nsec) / 1000;
 	if (r->status >= 100 && r->status < 600)

@@ -10,7 +10,8 @@
  * while their digests are computed, only JSON bodies (users, repositories,
  * tags: 64 KiB; directories: 4 MiB) are held in memory — so memory per
  * connection is bounded; a file above `max_file` is refused with 413 before
- * its body is read. Every node is checked against its parent's entry
+ * its body is read; JSON bodies held at once share a budget (`body_memory`,
+ * 503 beyond it). Every node is checked against its parent's entry
  * (digest, length, type) and its Content-Digest. Access log lines carry the
  * request id, method, path, status, bytes and duration, never headers or tokens.
  * Plain-HTTP downloads use sendfile (MHD_create_response_from_fd).
@@ -34,6 +35,7 @@ struct dbr_server_cfg {
 	uint64_t max_file; /* largest file node accepted */
 	unsigned threads; /* 0: one per CPU */
 	unsigned conn_limit; /* 0: 1024 */
+	uint64_t body_memory; /* bytes of JSON/directory bodies held at once; 0: 256 MiB */
 };
 
 /* Serve until SIGINT or SIGTERM. */

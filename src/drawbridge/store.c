@@ -313,7 +313,6 @@ int dbr_blob_commit(struct dbr_store *s, struct dbr_blob_writer *w, char hex[65]
 {
 	struct bl_buf h = BL_BUF_INIT;
 	char dst[4400], sub[4200];
-	struct stat st;
 	int rc;
 
 	BL_TRY(bl_hex_encode(&h, w->got.val[BL_SHA256], 32));
@@ -321,10 +320,11 @@ int dbr_blob_commit(struct dbr_store *s, struct dbr_blob_writer *w, char hex[65]
 	bl_buf_free(&h);
 	snprintf(sub, sizeof(sub), "%s/blobs/%.2s", s->dir, hex);
 	snprintf(dst, sizeof(dst), "%s/%s", sub, hex);
-	if (stat(dst, &st) == 0 && (uint64_t)st.st_size == w->len) {
-		dbr_blob_abort(w); /* identical content is stored once */
-		return 0;
-	}
+	/*
+	 * Identical content has one path, so it is stored once. The verified
+	 * new copy replaces an existing one (rename is atomic; readers keep
+	 * the file they opened), which also repairs a blob damaged on disk.
+	 */
 	if (fchmod(w->fd, 0400) < 0 || rename(w->tmp, dst) < 0) {
 		rc = bl_err(BL_EIO, "store: rename %s: %s", dst, strerror(errno));
 		dbr_blob_abort(w);

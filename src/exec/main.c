@@ -7,6 +7,7 @@
  * (exec/exec.h); its exit code is the workload's.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@ int main(int argc, char **argv)
 	void *map;
 	int fd = -1, status;
 
+	/*
+	 * A write to a closed pipe or socket returns `pipe` to the workload, as
+	 * in other WASI runtimes, instead of killing the Keep.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

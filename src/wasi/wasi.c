@@ -189,6 +189,18 @@ int32_t wasi_fd_get(struct wasi_ctx *c, uint32_t fd, uint64_t need, struct wasi_
 	return 0;
 }
 
+void wasi_fd_release(struct wasi_fd *f)
+{
+	int fl;
+
+	if (f->restore && (fl = fcntl(f->host, F_GETFL)) >= 0)
+		(void)fcntl(f->host, F_SETFL, (fl & ~(O_APPEND | O_NONBLOCK)) | f->host_fl);
+	close(f->host);
+	free(f->preopen);
+	free(f->dirpos);
+	memset(f, 0, sizeof(*f));
+}
+
 int wasi_fd_alloc(struct wasi_ctx *c)
 {
 	for (int i = 0; i < WASI_MAX_FDS; i++)
@@ -283,6 +295,11 @@ static int setup_fd(struct wasi_ctx *c, size_t i, const struct wasi_fd_spec *s)
 		f->filetype = WASI_FT_CHAR;
 		break;
 	case WASI_FD_STDIO:
+		f->host_fl = fcntl(s->host_fd, F_GETFL);
+		f->restore = f->host_fl >= 0;
+		f->host_fl &= O_APPEND | O_NONBLOCK;
+		f->host = fcntl(s->host_fd, F_DUPFD_CLOEXEC, 3);
+		break;
 	case WASI_FD_STREAM:
 	case WASI_FD_LISTEN: f->host = fcntl(s->host_fd, F_DUPFD_CLOEXEC, 3); break;
 	case WASI_FD_DIR:
@@ -297,6 +314,7 @@ static int setup_fd(struct wasi_ctx *c, size_t i, const struct wasi_fd_spec *s)
 	if (f->host < 0)
 		return bl_err(BL_EIO, "descriptor %zu: %s", i, strerror(errno));
 	f->used = 1;
+	f->initial = 1;
 	if (s->kind != WASI_FD_NULL && s->kind != WASI_FD_DIR) {
 		if (fstat(f->host, &st) < 0)
 			return bl_err(BL_EIO, "descriptor %zu: %s", i, strerror(errno));
@@ -355,12 +373,9 @@ void wasi_free(struct wasi_ctx *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < WASI_MAX_FDS; i++) {
-		if (!c->fds[i].used)
-			continue;
-		close(c->fds[i].host);
-		free(c->fds[i].preopen);
-	}
+	for (int i = 0; i < WASI_MAX_FDS; i++)
+		if (c->fds[i].used)
+			wasi_fd_release(&c->fds[i]);
 	free(c->argbuf);
 	free(c->envbuf);
 	free(c);

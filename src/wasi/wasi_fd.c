@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -117,9 +118,7 @@ WASI_HANDLER(fd_close)
 	(void)m;
 	if (e)
 		return e;
-	close(f->host);
-	free(f->preopen);
-	memset(f, 0, sizeof(*f));
+	wasi_fd_release(f);
 	return 0;
 }
 
@@ -258,6 +257,17 @@ WASI_HANDLER(fd_filestat_set_times)
 	return futimens(f->host, ts) < 0 ? wasi_errno(errno) : 0;
 }
 
+/* A socket whose peer has gone answers EPIPE rather than raising SIGPIPE. */
+static ssize_t send_nosignal(int fd, struct iovec *iov, size_t n)
+{
+	struct msghdr msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = n;
+	return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
 static int32_t rw(struct wasi_ctx *c, struct wasi_mem *m, const uint64_t *a, int write,
                   int positioned)
 {
@@ -286,6 +296,8 @@ static int32_t rw(struct wasi_ctx *c, struct wasi_mem *m, const uint64_t *a, int
 		if (positioned)
 			n = write ? pwritev(f->host, iov, (int)a[2], (off_t)a[3])
 			          : preadv(f->host, iov, (int)a[2], (off_t)a[3]);
+		else if (write && f->filetype == WASI_FT_SOCK_STREAM)
+			n = send_nosignal(f->host, iov, (size_t)a[2]);
 		else
 			n = write ? writev(f->host, iov, (int)a[2])
 			          : readv(f->host, iov, (int)a[2]);
@@ -322,11 +334,20 @@ WASI_HANDLER(fd_prestat_get)
 
 	if (e)
 		return e;
-	if (!f->preopen)
+	if (!f->preopen && !(f->initial && a[0] >= 3))
 		return WASI_EBADF;
 	if (!wasi_ptr(m, a[1], 8))
 		return WASI_EFAULT;
 	memset(m->base + a[1], 0, 8);
+	if (!f->preopen) {
+		/*
+		 * A socket or /dev/null that Enarx.toml placed among the preopens.
+		 * wasi-libc (and Go) scan fd 3, 4, ... with fd_prestat_get and stop
+		 * at the first `badf`, so answering `badf` here would hide every
+		 * directory after it. A tag other than `dir` makes both skip it.
+		 */
+		return wasi_put_u8(m, a[1], WASI_PREOPEN_NOT_DIR);
+	}
 	return wasi_put_u32(m, a[1] + 4, (uint32_t)strlen(f->preopen));
 }
 
@@ -364,8 +385,7 @@ WASI_HANDLER(fd_renumber)
 		return e;
 	if (from == to)
 		return 0;
-	close(to->host);
-	free(to->preopen);
+	wasi_fd_release(to);
 	*to = *from;
 	memset(from, 0, sizeof(*from));
 	return 0;
@@ -429,12 +449,36 @@ static uint8_t filetype_of_dtype(unsigned char t)
 	}
 }
 
+/* Remember where entry i starts (best effort: without it, cookies count). */
+#define DIRPOS_MAX (1u << 20)
+static void dirpos_put(struct wasi_fd *f, uint64_t i, uint64_t pos)
+{
+	if (i > f->ndirpos || i >= DIRPOS_MAX)
+		return;
+	if (i == f->ndirpos) {
+		/* grow by doubling; ndirpos is a power of two when full */
+		if ((i & (i - 1)) == 0) {
+			uint64_t *p = realloc(f->dirpos, (size_t)(i ? 2 * i : 1) * sizeof(*p));
+
+			if (!p)
+				return;
+			f->dirpos = p;
+		}
+		f->ndirpos++;
+	}
+	f->dirpos[i] = pos;
+}
+
 /*
- * fd_readdir: the cookie is the index of the next entry (0 = start). Each
- * call rereads the directory from the start on a private descriptor, skips
- * `cookie` entries and fills the buffer; a last entry that does not fit is
+ * fd_readdir: the cookie is the index of the next entry (0 = start), small
+ * enough for wasi-libc's telldir (a 32-bit long). Each call reads on a
+ * private descriptor and fills the buffer; a last entry that does not fit is
  * written in part, so that bufused == buf_len tells the guest to call again
- * with a bigger buffer or the next cookie (the witx contract).
+ * with a bigger buffer or the next cookie (the witx contract). Where entry i
+ * starts on the host (getdents64 d_off) is remembered per descriptor, and a
+ * later call seeks there: unlike a count of entries to skip, that position
+ * stays right while the guest removes the entries it has read (rm -r). An
+ * unknown cookie falls back to counting from the start.
  */
 WASI_HANDLER(fd_readdir)
 {
@@ -442,7 +486,7 @@ WASI_HANDLER(fd_readdir)
 	int32_t e = wasi_fd_get(c, (uint32_t)a[0], WASI_RIGHT_FD_READDIR, &f);
 	uint32_t buf = (uint32_t)a[1], len = (uint32_t)a[2];
 	uint64_t cookie = a[3], idx = 0, used = 0;
-	char dents[8192];
+	_Alignas(8) char dents[8192];
 	int d;
 
 	if (e)
@@ -454,6 +498,13 @@ WASI_HANDLER(fd_readdir)
 	d = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		return wasi_errno(errno);
+	if (cookie == 0) {
+		f->ndirpos = 0;
+		dirpos_put(f, 0, 0);
+	} else if (cookie < f->ndirpos && f->dirpos[cookie] <= (uint64_t)INT64_MAX &&
+	           lseek(d, (off_t)f->dirpos[cookie], SEEK_SET) >= 0) {
+		idx = cookie;
+	}
 	for (;;) {
 		long n = syscall(SYS_getdents64, d, dents, sizeof(dents));
 
@@ -469,6 +520,7 @@ WASI_HANDLER(fd_readdir)
 			size_t nl = strlen(de->d_name), take;
 
 			o += de->d_reclen;
+			dirpos_put(f, idx + 1, (uint64_t)de->d_off);
 			if (idx++ < cookie)
 				continue;
 			memset(hdr, 0, sizeof(hdr));

@@ -29,6 +29,12 @@ enum {
 #define WASI_FDFLAG_RSYNC 8
 #define WASI_FDFLAG_SYNC 16
 
+/*
+ * fd_prestat_get's tag for a startup descriptor that is not a directory
+ * (outside preview 1's `preopentype`, which has only `dir` = 0).
+ */
+#define WASI_PREOPEN_NOT_DIR 1
+
 #define WASI_MAX_FDS 1024
 #define WASI_PATH_MAX 4096
 
@@ -40,6 +46,11 @@ struct wasi_fd {
 	uint64_t inherit; /* inheriting rights */
 	char *preopen; /* guest name of a preopened directory, else NULL */
 	int listening; /* a listening socket: only sock_accept reads from it */
+	uint64_t *dirpos; /* fd_readdir: host position (d_off) where entry i starts */
+	uint64_t ndirpos; /* entries of dirpos that are valid (i < ndirpos) */
+	int restore; /* a standard stream: put host_fl back on release */
+	int host_fl; /* its O_APPEND | O_NONBLOCK when the context got it */
+	int initial; /* given at start (Enarx.toml [[files]]), not opened by the guest */
 };
 
 struct wasi_ctx {
@@ -87,6 +98,13 @@ BL_MUST_CHECK int32_t wasi_iovs(const struct wasi_mem *m, uint32_t iovs, uint32_
 /* The descriptor fd if it exists and has every right in `need`. */
 BL_MUST_CHECK int32_t wasi_fd_get(struct wasi_ctx *c, uint32_t fd, uint64_t need,
                                   struct wasi_fd **out);
+
+/*
+ * Close a descriptor and free its slot. A standard stream shares its open
+ * file description with the host, so the flags the guest may have changed
+ * (fd_fdstat_set_flags) are put back first.
+ */
+void wasi_fd_release(struct wasi_fd *f);
 
 /* A free slot (lowest), or -1. */
 int wasi_fd_alloc(struct wasi_ctx *c);

@@ -27,11 +27,6 @@
 #define OFLAG_DIRECTORY 2
 #define OFLAG_EXCL 4
 #define OFLAG_TRUNC 8
-#define RIGHTS_MODIFYING                                                                           \
-	(WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE |          \
-	 WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE |                          \
-	 WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_UNLINK_FILE |                             \
-	 WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_SYMLINK | WASI_RIGHT_PATH_LINK_TARGET)
 
 static int32_t resolve_errno(int e)
 {
@@ -106,6 +101,23 @@ static int is_dot(const char *s)
 	return !strcmp(s, ".") || !strcmp(s, "..");
 }
 
+/*
+ * Whether the final component of `path` must be resolved as a whole path
+ * rather than as (parent, name): it is "." or ".." (which name directories,
+ * possibly above the parent, never symlinks) or is followed by a slash (which
+ * follows a symlink).
+ */
+static int last_needs_resolve(const char *path)
+{
+	size_t n = strlen(path), s;
+
+	if (n > 1 && path[n - 1] == '/')
+		return 1;
+	for (s = n; s > 0 && path[s - 1] != '/'; s--)
+		;
+	return is_dot(path + s);
+}
+
 /* Common prologue: descriptor with right, guest path copied. */
 static int32_t path_arg(struct wasi_ctx *c, struct wasi_mem *m, uint64_t fd, uint64_t right,
                         uint64_t ptr, uint64_t len, struct wasi_fd **f, char *buf)
@@ -175,7 +187,7 @@ WASI_HANDLER(path_filestat_set_times)
 	e = wasi_times(a[4], a[5], (uint32_t)a[6], ts);
 	if (e)
 		return e;
-	if ((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) {
+	if (((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) || last_needs_resolve(path)) {
 		/* The target, opened beneath the root, through its descriptor. */
 		o = open_beneath(f->host, path, O_PATH, 0);
 		if (o < 0)
@@ -219,7 +231,15 @@ WASI_HANDLER(path_link)
 		e = WASI_EEXIST;
 		goto out;
 	}
-	if ((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) {
+	if (slash) {
+		/* "new/" names a directory, which a hard link cannot make. */
+		struct stat st;
+
+		e = fstatat(nparent, nlast, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST
+		                                                           : WASI_ENOENT;
+		goto out;
+	}
+	if (((uint32_t)a[1] & LOOKUP_SYMLINK_FOLLOW) || last_needs_resolve(opath)) {
 		o = open_beneath(of->host, opath, O_PATH, 0);
 		if (o < 0) {
 			e = resolve_errno(errno);
@@ -232,9 +252,7 @@ WASI_HANDLER(path_link)
 		e = open_parent(of->host, opath, &oparent, &olast, &slash);
 		if (e)
 			goto out;
-		if (slash || is_dot(olast))
-			e = WASI_EPERM; /* hard links to directories are not allowed */
-		else if (linkat(oparent, olast, nparent, nlast, 0) < 0)
+		if (linkat(oparent, olast, nparent, nlast, 0) < 0)
 			e = wasi_errno(errno);
 	}
 out:
@@ -269,11 +287,13 @@ WASI_HANDLER(path_open)
 		return WASI_EFAULT;
 	/*
 	 * The new descriptor gets at most what the directory passes on. Asking
-	 * to modify through a directory that may not is refused at once (so a
+	 * to write through a directory that may not is refused at once (so a
 	 * write to a read-only preopen fails at open, where users look); other
-	 * rights are narrowed to what is inheritable.
+	 * rights are narrowed to what is inheritable. Only FD_WRITE counts as
+	 * asking to write: Rust's std asks for the PATH_* rights and Go for
+	 * FD_FILESTAT_SET_SIZE on every open, also to read.
 	 */
-	if ((base | inherit) & ~dir->inherit & RIGHTS_MODIFYING)
+	if (base & ~dir->inherit & WASI_RIGHT_FD_WRITE)
 		return WASI_ENOTCAPABLE;
 	/*
 	 * wasi-libc masks what it asks for by the directory's inheriting rights,
@@ -286,12 +306,14 @@ WASI_HANDLER(path_open)
 		write_intent = 1;
 	base &= dir->inherit;
 	inherit &= dir->inherit;
-	if ((base &
-	     (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)) &&
-	    (base & WASI_RIGHT_FD_READ))
+	/*
+	 * Only FD_WRITE asks for a writable host descriptor (as wasmtime does):
+	 * Go's os.Open asks for FD_FILESTAT_SET_SIZE too, and must still be able
+	 * to open a read-only file.
+	 */
+	if ((base & WASI_RIGHT_FD_WRITE) && (base & WASI_RIGHT_FD_READ))
 		flags = O_RDWR;
-	else if (base &
-	         (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE))
+	else if (base & WASI_RIGHT_FD_WRITE)
 		flags = O_WRONLY;
 	else
 		flags = O_RDONLY;
@@ -366,6 +388,15 @@ WASI_HANDLER(path_readlink)
 	out = wasi_ptr(m, a[3], (uint32_t)a[4]);
 	if (!out || !wasi_ptr(m, a[5], 4))
 		return WASI_EFAULT;
+	if (last_needs_resolve(path)) {
+		/* "link/", "." or "..": resolved through, never a symlink itself. */
+		int o = open_beneath(f->host, path, O_PATH, 0);
+
+		if (o < 0)
+			return resolve_errno(errno);
+		close(o);
+		return WASI_EINVAL;
+	}
 	e = open_parent(f->host, path, &parent, &last, &slash);
 	if (e)
 		return e;

@@ -457,6 +457,45 @@ def test_mismatch(s, alice):
                  {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
                   "Authorization": "Bearer " + alice}, 300 << 20)
     check("PUT file above --max-file is 413 before the body is sent", st == 413)
+    st = raw_put(s.port, API + "/alice/pub/_tag/2.0.1/tree/big.bin", b"",
+                 {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(b""),
+                  "Authorization": "Bearer " + s.token("bob"), "Expect": "100-continue"}, 1 << 20)
+    check("a refused PUT with Expect: 100-continue is answered before the body", st == 401)
+
+
+def test_digest_algorithms(s, alice):
+    body = b"four algorithms"
+    root = canon({"f": entry(body, "text/plain", algs=("sha-512",))})
+    re_ = canon(entry(root, DIR_T, algs=("sha-224",)))
+    base = "/alice/pub/_tag/6.0.0"
+    st = s.req("PUT", API + base, re_, {"Content-Digest": cdigest(re_, ("sha-384",))}, alice, ENTRY_T)[0]
+    check("tag with a sha-384 Content-Digest is 201", st == 201)
+    check("root checked against a sha-224 entry is 201",
+          s.put_node(base + "/tree", root, DIR_T, alice, digest=cdigest(root, ("sha-512",))) == 201)
+    all4 = cdigest(body, ("sha-224", "sha-256", "sha-384", "sha-512"))
+    check("file with all four algorithms in Content-Digest is 201",
+          s.put_node(base + "/tree/f", body, "text/plain", alice, digest=all4) == 201)
+    st, h, b = s.req("GET", API + base + "/tree/f")
+    check("GET answers the uploader's algorithms", st == 200 and h.get("content-digest") == all4,
+          h.get("content-digest"))
+    st, h, b = s.req("GET", API + base + "/tree")
+    check("GET adds sha-256 to the uploader's algorithms",
+          h.get("content-digest") == cdigest(root, ("sha-256", "sha-512")), h.get("content-digest"))
+    base = "/alice/pub/_tag/6.0.1"
+    s.req("PUT", API + base, re_, {"Content-Digest": cdigest(re_)}, alice, ENTRY_T)
+    s.put_node(base + "/tree", root, DIR_T, alice)
+    st = s.put_node(base + "/tree/f", body, "text/plain", alice,
+                    digest="sha-256=:" + b64(hashlib.sha256(body).digest()) + ":, sha-512=:" +
+                    b64(hashlib.sha512(b"x").digest()) + ":")
+    check("one wrong algorithm among several fails the whole Content-Digest", st == 400)
+    check("…and the same upload with the right ones is 201",
+          s.put_node(base + "/tree/f", body, "text/plain", alice, digest=all4) == 201)
+    st, h, b = s.req("GET", "/metrics")
+    m = dict(l.rsplit(" ", 1) for l in b.decode().splitlines() if l and not l.startswith("#"))
+    check("metrics count responses and uploads",
+          int(m['drawbridge_responses_total{class="2xx"}']) > 10 and
+          int(m['drawbridge_uploads_total{result="ok"}']) > 5 and
+          int(m['drawbridge_uploads_total{result="failed"}']) > 0, str(m))
 
 
 def test_tag_order(s, alice):
@@ -467,7 +506,7 @@ def test_tag_order(s, alice):
     check("tag list is JSON", st == 200 and h.get("content-type") == "application/json")
     check("tag list is sorted by semantic version",
           json.loads(b) == ["0.9.0", "1.0.0", "1.2.0-alpha", "1.2.0-rc.1", "1.2.0", "1.10.0",
-                            "2.0.0", "2.0.1", "10.0.0"], b.decode())
+                            "2.0.0", "2.0.1", "6.0.0", "6.0.1", "10.0.0"], b.decode())
 
 
 def test_private_and_sharing(s, alice, bob):
@@ -605,6 +644,95 @@ def test_rs256_jwks(tmp):
         shutil.rmtree(s.store, ignore_errors=True)
 
 
+def test_oidc_discovery(tmp):
+    import http.server
+    k1, k2 = os.path.join(tmp, "d1.pem"), os.path.join(tmp, "d2.pem")
+    j1, j2 = rsa_key(k1), rsa_key(k2)
+    j1["kid"], j2["kid"] = "d1", "d2"
+    state = {"jwks": {"keys": [j1]}, "issuer": None, "gets": 0}
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            state["gets"] += 1
+            if self.path == "/.well-known/openid-configuration":
+                body = json.dumps({"issuer": state["issuer"], "jwks_uri": iss + "/jwks"}).encode()
+            elif self.path == "/jwks":
+                body = json.dumps(state["jwks"]).encode()
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    idp = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    iss = f"http://127.0.0.1:{idp.server_address[1]}"
+    threading.Thread(target=idp.serve_forever, daemon=True).start()
+    args = ["--oidc-issuer", iss, "--oidc-audience", "drawbridge", "--jwks-refresh", "0"]
+    try:
+        state["issuer"] = "https://someone-else.example"
+        s = Server(tmp, "disc-bad", args)
+        try:
+            s.start()
+            started = True
+            s.stop()
+        except RuntimeError:
+            started = False
+        check("OIDC: a discovery document naming another issuer stops the server", not started)
+        s = Server(tmp, "disc-http", ["--oidc-issuer", "http://idp.example", "--oidc-audience", "a"])
+        try:
+            s.start()
+            started = True
+            s.stop()
+        except RuntimeError:
+            started = False
+        check("OIDC: a plain-http issuer that is not loopback is refused", not started)
+        state["issuer"] = iss
+        s = Server(tmp, "disc", args)
+        s.start()
+        try:
+            now = int(time.time())
+            claims = {"iss": iss, "aud": "drawbridge", "sub": "erin", "iat": now, "exp": now + 300,
+                      "scope": "manage:drawbridge_users"}
+            check("OIDC: a token signed with a discovered key is accepted",
+                  s.put_json("/erin", {"subject": "erin"}, jwt_rs256(k1, "d1", claims)) == 201)
+            state["jwks"] = {"keys": [j2]}
+            check("OIDC: after key rotation a token with the new key is accepted (keys refetched)",
+                  s.req("GET", API + "/erin", token=jwt_rs256(k2, "d2", claims))[0] == 200)
+            check("OIDC: the retired key no longer verifies",
+                  s.req("GET", API + "/erin", token=jwt_rs256(k1, "d1", claims))[0] == 401)
+        finally:
+            s.stop()
+    finally:
+        idp.shutdown()
+
+
+def test_body_budget(tmp):
+    s = Server(tmp, "budget", ["--dev", "--body-memory", "1000"])
+    s.start()
+    try:
+        eve = s.token("eve")
+        check("budget: small bodies fit", s.put_json("/eve", {"subject": "eve"}, eve) == 201 and
+              s.put_json("/eve/r", {"public": True}, eve) == 201)
+        tree = {f"file{i}.txt": (b"x" * i, "text/plain") for i in range(12)}
+        root_e, order = tree_entries(tree)
+        rb = canon(root_e)
+        s.req("PUT", API + "/eve/r/_tag/1.0.0", rb, {"Content-Digest": cdigest(rb)}, eve, ENTRY_T)
+        check("budget: a directory body larger than the memory budget is 503",
+              len(order[0][1]) > 1000 and s.put_node("/eve/r/_tag/1.0.0/tree", order[0][1], DIR_T, eve) == 503)
+        check("budget: the budget is given back after each request",
+              all(s.put_json(f"/eve/r{i}", {"public": True}, eve) == 201 for i in range(5)))
+    finally:
+        s.stop()
+        shutil.rmtree(s.store, ignore_errors=True)
+
+
 def test_crash_mid_upload(s, alice):
     big = os.urandom(48 << 20)
     tree = {"big.bin": (big, "application/octet-stream")}
@@ -688,6 +816,11 @@ def test_store_tools(s, alice):
     check("gc keeps referenced blobs", os.path.exists(p))
     st, hd, b = s.req("GET", API + "/alice/pub/_tag/1.0.0/tree/same.txt")
     check("files still read after gc", st == 200 and b == b"hello")
+    # publishing the same bytes again replaces the damaged copy
+    codes = publish(s, "alice", "pub", "5.0.0", {"main.wasm": TREE["main.wasm"]}, alice)
+    r = subprocess.run([BIN, "fsck", "--store", s.store], capture_output=True, text=True)
+    check("re-uploading identical content repairs a damaged blob",
+          all(c == 201 for c in codes) and r.returncode == 0, r.stdout + r.stderr)
 
 
 def make_pki(d):
@@ -768,10 +901,13 @@ def main():
         test_repos(s, alice, bob)
         test_publish(s, alice, bob)
         test_mismatch(s, alice)
+        test_digest_algorithms(s, alice)
         test_tag_order(s, alice)
         test_private_and_sharing(s, alice, bob)
         test_signed_tags(s, tmp)
         test_rs256_jwks(tmp)
+        test_body_budget(tmp)
+        test_oidc_discovery(tmp)
         test_concurrent(s, alice)
         test_crash_mid_upload(s, alice)
         test_store_tools(s, alice)

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/core_names.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
@@ -444,11 +445,11 @@ static void test_users_and_repos(void **state)
 	dev_token("carol", tok_carol, sizeof(tok_carol));
 	a = client_as(tok_alice);
 	b = client_as(tok_bob);
-	assert_int_equal(dbr_user_register(a, "alice", "alice"), 0);
-	assert_int_equal(dbr_user_register(b, "bob", "bob"), 0);
-	assert_int_equal(dbr_user_register(a, "alice", "alice"), BL_EEXIST);
+	assert_int_equal(dbr_user_register(a, "alice", "alice", NULL), 0);
+	assert_int_equal(dbr_user_register(b, "bob", "bob", NULL), 0);
+	assert_int_equal(dbr_user_register(a, "alice", "alice", NULL), BL_EEXIST);
 	/* a record for someone else's subject */
-	assert_int_equal(dbr_user_register(a, "mallory", "bob"), BL_EPERM);
+	assert_int_equal(dbr_user_register(a, "mallory", "bob", NULL), BL_EPERM);
 	assert_non_null(strstr(bl_errmsg(), "HTTP 401"));
 	assert_int_equal(dbr_user_info(a, "alice", &out), 0);
 	assert_non_null(strstr((char *)out.p, "\"subject\":\"alice\""));
@@ -885,7 +886,9 @@ static void test_cli(void **state)
 	}
 	/* publish and fetch through the command; BAILEY_REGISTRY supplies the host */
 	{
-		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", hostport, NULL };
+		char regurl[96];
+		snprintf(regurl, sizeof(regurl), "http://%s/", hostport);
+		const char *env[] = { "XDG_CONFIG_HOME", cfg, "BAILEY_REGISTRY", regurl, NULL };
 		const char *unset_tok[] = { "BAILEY_TOKEN", NULL };
 		char src[160];
 		snprintf(src, sizeof(src), "%s/src1", work);
@@ -898,6 +901,10 @@ static void test_cli(void **state)
 			         "--insecure-http", "--json",  NULL };
 		assert_int_equal(run(pub, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		assert_non_null(strstr(out, "6 files"));
+		/* an http:// registry still needs the explicit option */
+		char *noins[] = { bailey_bin, "tag", "list", "alice/pub", NULL };
+		assert_int_equal(run(noins, env, unset_tok, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "needs --insecure-http"));
 		assert_int_equal(run(fet, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		same_tree(src, dst);
 		assert_int_equal(run(info, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
@@ -1061,7 +1068,7 @@ static void test_tls_server(void **state)
 		dup2(fd, 2);
 		execl(server_bin, server_bin, "--store", tstore, "--dev", "--listen", "127.0.0.1:0",
 		      "--port-file", pf, "--tls-cert", crt, "--tls-key", key, "--client-ca", ca,
-		      "--threads", "2", (char *)NULL);
+		      "--threads", "2", "--max-file", "4194304", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 2000 && !portbuf[0]; i++) {
@@ -1088,9 +1095,20 @@ static void test_tls_server(void **state)
 		struct dbr_client_opts o = { .url = turl, .token = tok, .ca_file = ca };
 		c = dbr_client_new(&o);
 		assert_non_null(c);
-		assert_int_equal(dbr_user_register(c, "alice", "alice"), 0);
+		assert_int_equal(dbr_user_register(c, "alice", "alice", NULL), 0);
 		assert_int_equal(dbr_repo_register(c, "alice", "secret", 0), 0);
 		assert_int_equal(dbr_publish(c, "alice", "secret", "1.0.0", src, &ps), 0);
+		{
+			/* above the server's --max-file: 413 before the body is sent */
+			char big[192], p[256];
+			snprintf(big, sizeof(big), "%s/toobig", tdir);
+			mkdir(big, 0755);
+			snprintf(p, sizeof(p), "%s/main.wasm", big);
+			write_file(p, 5u * 1024 * 1024, 5);
+			assert_int_equal(dbr_publish(c, "alice", "secret", "2.0.0", big, &ps),
+			                 BL_ERANGE);
+			assert_non_null(strstr(bl_errmsg(), "HTTP 413"));
+		}
 		dbr_client_free(c);
 	}
 	{
@@ -1143,6 +1161,128 @@ static void test_tls_server(void **state)
 	EVP_PKEY_free(cak);
 	EVP_PKEY_free(sk);
 	EVP_PKEY_free(ck);
+}
+
+/* ------------------------------------------------------- signed tags -- */
+
+/* Write key's PEM to pem_path and its public JWK set ({"keys":[…]}) into jwks. */
+static void ec_key_files(EVP_PKEY *k, const char *pem_path, struct bl_buf *jwks)
+{
+	uint8_t pub[65];
+	size_t n = 0;
+
+	pem_out(pem_path, NULL, k);
+	assert_int_equal(
+	    EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n), 1);
+	assert_int_equal(n, 65);
+	assert_int_equal(bl_buf_puts(jwks, "{\"keys\":[{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""),
+	                 0);
+	assert_int_equal(bl_b64_encode(jwks, pub + 1, 32, 1), 0);
+	assert_int_equal(bl_buf_puts(jwks, "\",\"y\":\""), 0);
+	assert_int_equal(bl_b64_encode(jwks, pub + 33, 32, 1), 0);
+	assert_int_equal(bl_buf_puts(jwks, "\"}]}"), 0);
+}
+
+/*
+ * A publisher registers a public key and publishes a signed tag (the server
+ * checks the JWS); a fetch that demands that key gets it verified, one that
+ * demands another key refuses and leaves nothing, and an unsigned tag is
+ * refused when a key is demanded.
+ */
+static void test_signed_tags(void **state)
+{
+	EVP_PKEY *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
+	struct bl_buf jw1 = BL_BUF_INIT, jw2 = BL_BUF_INIT;
+	char key1[160], key2[160], src[160], dst[160], tok[4096];
+	struct dbr_publish_stats ps;
+	struct dbr_fetch_stats fs;
+	struct dbr_client *c;
+	(void)state;
+	need_server();
+
+	snprintf(key1, sizeof(key1), "%s/sign1.pem", work);
+	snprintf(key2, sizeof(key2), "%s/sign2.pem", work);
+	ec_key_files(k1, key1, &jw1);
+	ec_key_files(k2, key2, &jw2);
+	snprintf(src, sizeof(src), "%s/src1", work);
+	snprintf(dst, sizeof(dst), "%s/signeddst", work);
+	dev_token("carol", tok, sizeof(tok));
+	{
+		struct dbr_client_opts o = { .url = url, .token = tok, .sign_key = key1 };
+		c = dbr_client_new(&o);
+		assert_non_null(c);
+		assert_int_equal(dbr_user_register(c, "carol", "carol", (char *)jw1.p), 0);
+		assert_int_equal(dbr_repo_register(c, "carol", "app", 1), 0);
+		assert_int_equal(dbr_publish(c, "carol", "app", "1.0.0", src, &ps), 0);
+		assert_int_equal(ps.signed_tag, 1);
+		/* resumable although ECDSA signs differently each time */
+		assert_int_equal(dbr_publish(c, "carol", "app", "1.0.0", src, &ps), 0);
+		assert_int_equal(ps.tag_existed, 1);
+		dbr_client_free(c);
+	}
+	{
+		/* a key the user did not register: the server refuses the tag */
+		struct dbr_client_opts o = { .url = url, .token = tok, .sign_key = key2 };
+		c = dbr_client_new(&o);
+		assert_int_equal(dbr_publish(c, "carol", "app", "2.0.0", src, &ps), BL_EINVAL);
+		assert_non_null(strstr(bl_errmsg(), "HTTP 400"));
+		dbr_client_free(c);
+	}
+	{
+		/* unsigned publish for the comparison below */
+		struct dbr_client_opts o = { .url = url, .token = tok };
+		c = dbr_client_new(&o);
+		assert_int_equal(dbr_publish(c, "carol", "app", "3.0.0", src, &ps), 0);
+		/* without keys, a signed tag is fetched and reported unchecked */
+		assert_int_equal(dbr_fetch(c, "carol", "app", "1.0.0", dst, &fs), 0);
+		assert_int_equal(fs.signed_tag, 1);
+		assert_int_equal(fs.signature_checked, 0);
+		rm_tree(dst);
+		dbr_client_free(c);
+	}
+	{
+		struct dbr_client_opts o = { .url = url, .tag_jwks = (char *)jw1.p };
+		c = dbr_client_new(&o);
+		assert_int_equal(dbr_fetch(c, "carol", "app", "1.0.0", dst, &fs), 0);
+		assert_int_equal(fs.signature_checked, 1);
+		same_tree(src, dst);
+		rm_tree(dst);
+		assert_int_equal(dbr_fetch(c, "carol", "app", "3.0.0", dst, &fs), BL_EVERIFY);
+		assert_non_null(strstr(bl_errmsg(), "not signed"));
+		assert_false(exists(dst));
+		dbr_client_free(c);
+		o.tag_jwks = (char *)jw2.p;
+		c = dbr_client_new(&o);
+		assert_int_equal(dbr_fetch(c, "carol", "app", "1.0.0", dst, &fs), BL_EVERIFY);
+		assert_non_null(strstr(bl_errmsg(), "signature"));
+		assert_false(exists(dst));
+		no_leftovers(work);
+		dbr_client_free(c);
+	}
+	{
+		/* the command: --tag-key with a JWK set file */
+		char jf[160], slug[160], out[4096], err[4096];
+		const char *unset[] = { "BAILEY_TOKEN", "BAILEY_REGISTRY", NULL };
+		FILE *f;
+		snprintf(jf, sizeof(jf), "%s/carol.jwks", work);
+		f = fopen(jf, "w");
+		fputs((char *)jw1.p, f);
+		fclose(f);
+		snprintf(slug, sizeof(slug), "%s/carol/app:1.0.0", hostport);
+		char *argv[] = { bailey_bin,        "package",   "fetch", slug, dst,
+			         "--insecure-http", "--tag-key", jf,      NULL };
+		assert_int_equal(run(argv, NULL, unset, out, sizeof(out), err, sizeof(err)), 0);
+		assert_non_null(strstr(out, "tag signature verified"));
+		rm_tree(dst);
+		snprintf(slug, sizeof(slug), "%s/carol/app:3.0.0", hostport);
+		assert_int_equal(run(argv, NULL, unset, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "not signed"));
+		assert_false(exists(dst));
+	}
+	bl_buf_free(&jw1);
+	bl_buf_free(&jw2);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
 }
 
 /* ---------------------------------------------- a lying loopback server -- */
@@ -1364,6 +1504,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_blob),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_tls_server),
+		cmocka_unit_test(test_signed_tags),
 		cmocka_unit_test(test_big_file_bounded_memory),
 	};
 	return cmocka_run_group_tests(tests, start_server, stop_server);

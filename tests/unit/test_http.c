@@ -56,6 +56,8 @@ struct tsrv {
 	thandler handle;
 	int skip_body; /* answer before reading the request body */
 	int conn_nreq; /* requests on the current connection */
+	size_t drained; /* bytes the client still sent after the server stopped reading */
+	volatile int conns_done; /* connections served to the end */
 	volatile int stop;
 	int accepted;
 	int nreq;
@@ -222,10 +224,12 @@ out:
 	{
 		char sink[4096];
 		struct pollfd p = { fd, POLLIN, 0 };
-		while (poll(&p, 1, 200) > 0 && recv(fd, sink, sizeof(sink), 0) > 0)
-			;
+		ssize_t k;
+		while (poll(&p, 1, 200) > 0 && (k = recv(fd, sink, sizeof(sink), 0)) > 0)
+			s->drained += (size_t)k;
 	}
 	close(fd);
+	s->conns_done++;
 }
 
 static void *srv_main(void *arg)
@@ -719,6 +723,72 @@ static void test_stale_connection_retry(void **state)
 	unlink(path);
 	bl_http_free(h);
 	srv_stop(s);
+}
+
+/* Honours Expect: 100-continue: says 100, then reads the body, then answers. */
+static int h_continue(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	const char *cl = head_value(rq->head, "Content-Length");
+	if (!head_value(rq->head, "Expect"))
+		return 0;
+	tc_puts(c, "HTTP/1.1 100 Continue\r\n\r\n");
+	rq->blen = strtoull(cl, NULL, 10);
+	rq->body = malloc(rq->blen + 1);
+	if (tc_exact(c, rq->body, rq->blen) < 0)
+		return 0;
+	return h_echo_len(s, c, rq);
+}
+
+static int h_refuse(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	(void)s;
+	(void)rq;
+	tc_puts(c, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo big!");
+	return 0;
+}
+
+static void test_expect_continue(void **state)
+{
+	size_t n = 2 * 1024 * 1024;
+	uint8_t *big = malloc(n);
+	struct bl_http_body b = { .data = big, .fd = -1, .len = (int64_t)n };
+	struct bl_http_req rq = {
+		.method = "PUT", .target = "/e", .body = &b, .expect_continue = 1
+	};
+	struct bl_http_resp r;
+	struct tsrv *s;
+	struct bl_http *h;
+	(void)state;
+
+	for (size_t i = 0; i < n; i++)
+		big[i] = pattern(i);
+	/* a server that says 100: the body follows, all of it */
+	s = srv_start(h_continue, NULL);
+	s->skip_body = 1;
+	h = client(s, NULL);
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(s->last.blen, n);
+	assert_memory_equal(s->last.body, big, n);
+	assert_non_null(strstr(s->last.head, "\r\nExpect: 100-continue\r\n"));
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+
+	/* a server that refuses at once: the answer, and no body byte sent */
+	s = srv_start(h_refuse, NULL);
+	s->skip_body = 1;
+	h = client(s, NULL);
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.status, 413);
+	assert_string_equal((char *)r.body.p, "too big!");
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	while (!s->conns_done) /* the server drains until the client has gone */
+		usleep(1000);
+	assert_int_equal(s->drained, 0);
+	srv_stop(s);
+	free(big);
 }
 
 static void test_put_callback(void **state)
@@ -1317,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_callback_abort),
 		cmocka_unit_test(test_put_bodies),
 		cmocka_unit_test(test_put_callback),
+		cmocka_unit_test(test_expect_continue),
 		cmocka_unit_test(test_stale_connection_retry),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncated),

@@ -63,6 +63,39 @@ expect fs 0 "$bailey" run --dir "$work/fs::/data" "$wasmdir/t_fs.wasm"
 rm -rf "$work/fs" && mkdir -p "$work/fs"
 node_same fs "$wasmdir/t_fs.wasm" "$work/fs"
 
+# readdir over 300 entries: several fd_readdir calls resumed by cookie
+mkdir -p "$work/rd"
+expect readdir 0 "$bailey" run --dir "$work/rd::/data" "$wasmdir/t_readdir.wasm"
+rm -rf "$work/rd" && mkdir -p "$work/rd"
+node_same readdir "$wasmdir/t_readdir.wasm" "$work/rd"
+rm -rf "$work/rd" && mkdir -p "$work/rd"
+expect "readdir while unlinking" 0 "$bailey" run --dir "$work/rd::/data" \
+	"$wasmdir/t_readdir.wasm" unlink-while-reading
+
+# a preopen after a socket and /dev/null is still found (wasi-libc scans fd 3, 4, ...)
+mkdir -p "$work/fs2"
+cat >"$work/mixed.toml" <<TOML
+[[files]]
+kind = "stdin"
+[[files]]
+kind = "stdout"
+[[files]]
+kind = "stderr"
+[[files]]
+kind = "listen"
+name = "L"
+prot = "tcp"
+addr = "127.0.0.1"
+port = 0
+[[files]]
+kind = "null"
+[[files]]
+kind = "dir"
+path = "$work/fs2"
+guest = "/data"
+TOML
+expect "dir after a socket and null" 0 "$bailey" run --wasmcfgfile "$work/mixed.toml" "$wasmdir/t_fs.wasm"
+
 # sandbox: a secret beside the preopen, a symlink pointing at it, a read-only view
 mkdir -p "$work/box/root"
 echo secret >"$work/box/secret"
@@ -85,8 +118,10 @@ path = "$work/box/root"
 guest = "/ro"
 readonly = true
 TOML
+touch -d '2001-01-01' "$work/box"
 expect sandbox 0 "$bailey" run --wasmcfgfile "$work/sandbox.toml" "$wasmdir/t_sandbox.wasm"
-if [ -e "$work/box/made" ] || [ -e "$work/box/stolen" ] || [ ! -e "$work/box/root/inside" ]; then
+if [ -e "$work/box/made" ] || [ -e "$work/box/stolen" ] || [ ! -e "$work/box/root/inside" ] ||
+	[ "$(date -r "$work/box" +%Y)" != 2001 ]; then
 	bad "sandbox: the host directory outside the preopen changed"
 else
 	ok "sandbox: nothing outside the preopen changed"
@@ -109,6 +144,14 @@ else
 	bad "net"
 	sed 's/^/    /' "$work/out" | head -40
 fi
+
+# a closed stdout pipe: the workload sees EPIPE (t_stdio exits 2), the Keep is not killed
+head -c 4000000 /dev/zero >"$work/zeros"
+set +o pipefail
+"$bailey" run "$wasmdir/t_stdio.wasm" <"$work/zeros" 2>/dev/null | head -c 1 >/dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$rc" -eq 2 ]; then ok "closed stdout: the workload gets EPIPE (exit 2)"; else bad "closed stdout: exit $rc, want 2"; fi
 
 # exit codes, traps and bad input
 expect "exit code" 7 "$bailey" run "$wasmdir/t_exit_trap.wasm" exit 7

@@ -32,6 +32,14 @@ int main(void)
 	CHECK(mkdir("/data/../made", 0755) < 0, "mkdir outside is refused");
 	CHECK(rename("/data/inside", "/data/../stolen") < 0, "rename out is refused");
 	CHECK(symlink("/etc/passwd", "/data/abs") < 0, "an absolute symlink is refused");
+	{
+		/* The runner checks that the times of the directory above stay. */
+		struct timespec ts[2] = { { 86400, 0 }, { 86400, 0 } };
+		CHECK(utimensat(AT_FDCWD, "/data/..", ts, AT_SYMLINK_NOFOLLOW) < 0,
+		      "setting the times of .. without following is refused");
+		CHECK(utimensat(AT_FDCWD, "/data/..", ts, 0) < 0,
+		      "setting the times of .. is refused");
+	}
 	CHECK(lstat("/data/out", &st) == 0 && S_ISLNK(st.st_mode), "the link itself is visible");
 	CHECK(open("/ro/new", O_CREAT | O_WRONLY, 0644) < 0, "creating in a read-only dir fails");
 	CHECK_ERRNO(open("/ro/inside", O_WRONLY), ENOTCAPABLE,
