@@ -3,6 +3,9 @@
  * (../shared/vectors/steward/milan.signed.crl.csr) on one thread, next to
  * the cryptography alone measured in the same run with EVP calls:
  *
+ * Steward runs as bailey-steward does, with the CA key in a signer child
+ * process (privilege separation) that inherits the CPU pin.
+ *
  *   peer "crypto"      ECDSA P-384 verify of the CSR self-signature
  *                      + ECDSA P-384 verify of the report signature by the VCEK
  *                      + ECDSA P-384/SHA-384 CA signature over the issued TBSCertificate
@@ -107,6 +110,7 @@ struct work {
 	X509_CRL *crl;
 	const uint8_t *tbs;
 	size_t tbs_len;
+	EVP_PKEY *peer_key; /* the CA key, for the peer's in-process signature */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -140,7 +144,7 @@ static void step(struct work *w, int kind)
 	                  X509_verify(w->vcek, X509_get0_pubkey(w->ask)) != 1 ||
 	                  X509_CRL_verify(w->crl, X509_get0_pubkey(w->ark)) != 1))
 		die("rsa");
-	if (EVP_DigestSignInit(mc, NULL, EVP_sha384(), NULL, w->svc->ca.key) != 1 ||
+	if (EVP_DigestSignInit(mc, NULL, EVP_sha384(), NULL, w->peer_key) != 1 ||
 	    EVP_DigestSign(mc, sig, &sl, w->tbs, w->tbs_len) != 1)
 		die("sign");
 	EVP_MD_CTX_free(mc);
@@ -171,6 +175,10 @@ int main(int argc, char **argv)
 		die("CA");
 	svc.policy = cfg.policy;
 	svc.lifetime = 86400;
+	/* As bailey-steward runs: the CA key in a signer child (on the same pinned CPU). */
+	EVP_PKEY *peer_key = svc.ca.key;
+	if (!EVP_PKEY_up_ref(peer_key) || stw_ca_privsep(&svc.ca) < 0)
+		die("privsep");
 
 	/* The pieces of cryptography, taken from the same request. */
 	struct att_csr csr;
@@ -274,7 +282,8 @@ int main(int argc, char **argv)
 		          vcek,
 		          crl,
 		          tbs,
-		          (size_t)tbs_len };
+		          (size_t)tbs_len,
+		          peer_key };
 	enum { ROUNDS = 15 };
 	double rate[3][ROUNDS];
 	double slice = secs / ROUNDS;
@@ -310,6 +319,7 @@ int main(int argc, char **argv)
 	(void)n_crypto;
 	(void)n_rsa;
 
+	EVP_PKEY_free(peer_key);
 	OPENSSL_free(tbs);
 	X509_free(leaf);
 	X509_free(ca_cert);

@@ -186,8 +186,11 @@ static int parse_attributes(struct bl_cur *attrs, struct att_csr *out)
 	unsigned seen = 0;
 	int n_evidence = 0;
 
-	if (bl_cur_eof(attrs))
-		return bl_err(BL_EINVAL, "attributes: no extensionRequest (no evidence)");
+	/* No attributes at all: a nil Keep's request, without evidence (kind NONE). */
+	if (bl_cur_eof(attrs)) {
+		out->kind = ATT_KIND_NONE;
+		return 0;
+	}
 	BL_TRY(att_tlv_expect(attrs, ATT_TAG_SEQUENCE, "attribute", &attr));
 	if (!bl_cur_eof(attrs))
 		return bl_err(BL_EINVAL, "attributes: only one attribute (extensionRequest) "
@@ -202,9 +205,10 @@ static int parse_attributes(struct bl_cur *attrs, struct att_csr *out)
 		return bl_err(BL_EINVAL, "extensionRequest: more than one value");
 	while (!bl_cur_eof(&exts.body))
 		BL_TRY(parse_extension(&exts.body, out, &seen, &n_evidence));
-	if (n_evidence != 1)
-		return bl_err(BL_EINVAL, "extensionRequest: %s evidence extension",
-		              n_evidence ? "more than one" : "no");
+	if (n_evidence > 1)
+		return bl_err(BL_EINVAL, "extensionRequest: more than one evidence extension");
+	if (n_evidence == 0)
+		out->kind = ATT_KIND_NONE; /* a nil Keep: names or a workload, no evidence */
 	return 0;
 }
 
@@ -469,12 +473,13 @@ int att_csr_build(EVP_PKEY *key, const struct att_csr_req *req, struct bl_buf *o
 		rc = bl_err(BL_ENOMEM, "CSR: out of memory");
 		goto out_free;
 	}
-	if ((unsigned)req->kind >= ATT_CSR_KIND_END || !oids[req->kind]) {
+	if ((unsigned)req->kind >= ATT_CSR_KIND_END) {
 		rc = bl_err(BL_EINVAL, "CSR: evidence kind");
 		goto out_free;
 	}
-	BL_TRY_GOTO(rc, push_ext(exts, oids[req->kind], req->evidence, req->evidence_len),
-	            out_free);
+	if (req->kind != ATT_KIND_NONE) /* nil: no evidence extension */
+		BL_TRY_GOTO(rc, push_ext(exts, oids[req->kind], req->evidence, req->evidence_len),
+		            out_free);
 	if (req->workload && req->workload->present) {
 		BL_TRY_GOTO(rc, att_workload_encode(req->workload, &tmp), out_free);
 		BL_TRY_GOTO(rc, push_ext(exts, "1.3.6.1.4.1.58270.2.1", tmp.p, tmp.len), out_free);
@@ -489,7 +494,7 @@ int att_csr_build(EVP_PKEY *key, const struct att_csr_req *req, struct bl_buf *o
 		BL_TRY_GOTO(rc, push_ext(exts, "2.5.29.17", tmp.p, tmp.len), out_free);
 	}
 	if (!X509_REQ_set_version(r, 0) || !X509_REQ_set_pubkey(r, key) ||
-	    !X509_REQ_add_extensions(r, exts) ||
+	    (sk_X509_EXTENSION_num(exts) > 0 && !X509_REQ_add_extensions(r, exts)) ||
 	    !X509_REQ_sign(r, key, bits > 256 ? EVP_sha384() : EVP_sha256())) {
 		rc = bl_err(BL_EINTERNAL, "CSR: signing failed");
 		goto out_free;

@@ -14,7 +14,9 @@
  *       TDX evidence  1.3.6.1.4.1.58270.1.4
  *       workload      1.3.6.1.4.1.58270.2.1 (Bailey; see BaileyWorkload below)
  *       subjectAltName 2.5.29.17 (dNSName entries only: names requested)
- *     exactly one evidence extension, and none of them critical;
+ *     at most one evidence extension, and none of them critical (a request
+ *     without evidence, or without attributes at all, is a nil Keep's:
+ *     kind ATT_KIND_NONE, which only a development Steward accepts);
  *   - an EC key on P-256 or P-384 and an ECDSA signature algorithm;
  *   - the self-signature over certificationRequestInfo.
  * Binding the evidence to the key and the key type to the platform are
@@ -78,10 +80,11 @@ struct att_csr {
 	size_t point_len;
 	EVP_PKEY *key; /* owned */
 	int curve_bits; /* 256 or 384 */
-	enum att_kind kind;
+	enum att_kind kind; /* ATT_KIND_NONE: no evidence (nil) */
 	const uint8_t *evidence; /* the evidence extension's extnValue contents */
 	size_t evidence_len;
-	const uint8_t *evidence_ext; /* the whole Extension TLV, copied into the certificate */
+	const uint8_t *evidence_ext; /* the whole Extension TLV, copied into the certificate;
+	                              * NULL for nil */
 	size_t evidence_ext_len;
 	struct att_workload workload;
 	size_t n_names;
@@ -115,7 +118,8 @@ BL_MUST_CHECK int att_csr_check_binding(const struct att_csr *csr, const uint8_t
 /*
  * Building requests (the guest side, tests and benchmarks): a CSR with an
  * empty subject, the key's SPKI, and an extensionRequest holding the
- * evidence extension of `kind` (value evidence[0..evidence_len)), the
+ * evidence extension of `kind` (value evidence[0..evidence_len); none for
+ * ATT_KIND_NONE, a nil Keep), the
  * workload extension when `workload` is given and present, and a
  * subjectAltName with the DNS names when n_names > 0; signed with ECDSA and
  * SHA-256 (P-256) or SHA-384 (P-384). The DER is appended to out.

@@ -807,22 +807,25 @@ static int check_tdx(const struct rules *r, const struct att_claims *c)
 int att_policy_check(const struct att_policy *p, const struct att_claims *c,
                      const struct att_csr *csr)
 {
-	const char *kind = att_csr_kind_name(c->kind);
+	/* A nil Keep (no evidence) is judged by the [kvm] rules: neither has hardware. */
+	enum att_kind rk = c->kind == ATT_KIND_NONE ? ATT_KIND_KVM : c->kind;
+	const char *kind = att_csr_kind_name(rk);
 	const struct rules *r;
 
 	if (c->kind != csr->kind)
-		return bl_err(BL_EPERM, "kind: evidence is %s but the request says %s", kind,
-		              att_csr_kind_name(csr->kind));
-	if (!att_policy_allows(p, c->kind))
+		return bl_err(BL_EPERM, "kind: evidence is %s but the request says %s",
+		              att_csr_kind_name(c->kind), att_csr_kind_name(csr->kind));
+	if (!att_policy_allows(p, rk))
 		return bl_err(BL_EPERM, "%s.allow: %s evidence is not accepted by this policy",
-		              kind, kind);
-	r = &p->r[c->kind];
+		              kind, att_csr_kind_name(c->kind));
+	r = &p->r[rk];
 	switch (c->kind) {
 	case ATT_KIND_SNP: BL_TRY(check_snp(r, c)); break;
 	case ATT_KIND_SGX: BL_TRY(check_sgx(r, c)); break;
 	case ATT_KIND_TDX: BL_TRY(check_tdx(r, c)); break;
-	case ATT_KIND_KVM: break;
-	default: return bl_err(BL_EPERM, "kind: no evidence");
+	case ATT_KIND_KVM:
+	case ATT_KIND_NONE: break;
+	default: return bl_err(BL_EPERM, "kind: unknown evidence kind");
 	}
 	return check_common(r, kind, csr);
 }

@@ -4,7 +4,8 @@
  * A policy holds one rule set per kind (kvm, sgx, snp, tdx), each read from
  * a TOML table ([kvm], [sgx], [snp], [tdx] in the Steward configuration;
  * docs/steward.md lists every key). A kind is refused unless its table says
- * `allow = true`. Every key is enforced; an unknown key, a value of the
+ * `allow = true`. Requests without evidence (nil Keeps, kind NONE) follow
+ * the [kvm] rules. Every key is enforced; an unknown key, a value of the
  * wrong type or length, or a conflict (the same digest allowed and
  * blacklisted) is an error naming the line ("line 12: [snp] hash: ...").
  *

@@ -7,6 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -248,6 +253,14 @@ int stw_ca_write(const struct stw_ca *ca, const char *dir)
 
 void stw_ca_free(struct stw_ca *ca)
 {
+	if (ca->signer_pid > 0) {
+		close(ca->signer_fd); /* the child sees EOF and exits */
+		waitpid(ca->signer_pid, NULL, 0);
+	}
+	if (ca->signer_lock) {
+		pthread_mutex_destroy(ca->signer_lock);
+		free(ca->signer_lock);
+	}
 	EVP_PKEY_free(ca->key);
 	X509_free(ca->cert);
 	OPENSSL_free(ca->cert_der);
@@ -346,7 +359,9 @@ static int put_extensions(struct bl_buf *b, const struct stw_ca *ca, const struc
 		BL_TRY_GOTO(rc, put_ext(b, oid_aki, sizeof(oid_aki), 0, v.p, v.len), out_free);
 	}
 	/* The evidence extension, byte for byte as the CSR carried it. */
-	BL_TRY_GOTO(rc, bl_buf_append(b, csr->evidence_ext, csr->evidence_ext_len), out_free);
+	if (csr->evidence_ext)
+		BL_TRY_GOTO(rc, bl_buf_append(b, csr->evidence_ext, csr->evidence_ext_len),
+		            out_free);
 	if (req->claims_len)
 		BL_TRY_GOTO(rc,
 		            put_ext(b, att_oid_multitcbinfo, sizeof(att_oid_multitcbinfo), 0,
@@ -359,15 +374,115 @@ out_free:
 	return rc;
 }
 
+/* ---- signing, in-process or in the signer child ------------------------------------------- */
+
+#define SIG_MAX 160
+
+/* ECDSA over a digest with the key; sig gets the DER ECDSA-Sig-Value. */
+static int sign_digest(EVP_PKEY *key, const EVP_MD *md, const uint8_t *dg, size_t dlen,
+                       uint8_t *sig, size_t *sig_len)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	int ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+	         EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+	         EVP_PKEY_sign(ctx, sig, sig_len, dg, dlen) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? 0 : ossl_err(BL_EINTERNAL, "CA signature");
+}
+
+/* The signer child: a digest in, a signature out, until the parent goes away. */
+static void signer_loop(int fd, EVP_PKEY *key, const EVP_MD *md)
+{
+	uint8_t dg[EVP_MAX_MD_SIZE + 1], sig[SIG_MAX];
+	size_t want = (size_t)EVP_MD_get_size(md);
+
+	for (;;) {
+		ssize_t n = recv(fd, dg, sizeof(dg), 0);
+		size_t sl = sizeof(sig);
+
+		if (n <= 0)
+			break;
+		/* Exactly one digest of the CA's hash: anything else gets an empty answer. */
+		if ((size_t)n != want || sign_digest(key, md, dg, want, sig, &sl) < 0)
+			sl = 0;
+		if (send(fd, sig, sl, MSG_NOSIGNAL) < 0)
+			break;
+	}
+	EVP_PKEY_free(key);
+	_exit(0);
+}
+
+int stw_ca_privsep(struct stw_ca *ca)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (ca->signer_pid > 0 || !ca->key)
+		return bl_err(BL_EINVAL, "CA: privilege separation already set up");
+	ca->signer_lock = malloc(sizeof(pthread_mutex_t));
+	if (!ca->signer_lock)
+		return bl_err(BL_ENOMEM, "CA: out of memory");
+	pthread_mutex_init(ca->signer_lock, NULL);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return bl_err(BL_EIO, "CA: socketpair: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return bl_err(BL_EIO, "CA: fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		/* The child keeps the key and the socket, nothing else. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		close(0);
+		close(1);
+		signer_loop(3, ca->key, ca->md);
+	}
+	close(sv[1]);
+	ca->signer_fd = sv[0];
+	ca->signer_pid = pid;
+	/* The parent, which parses the network, no longer holds the key. */
+	EVP_PKEY_free(ca->key);
+	ca->key = NULL;
+	return 0;
+}
+
+static int ca_sign(const struct stw_ca *ca, const uint8_t *tbs, size_t len, uint8_t *sig,
+                   size_t *sig_len)
+{
+	uint8_t dg[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	ssize_t n;
+
+	if (EVP_Digest(tbs, len, dg, &dlen, ca->md, NULL) != 1)
+		return ossl_err(BL_EINTERNAL, "certificate digest");
+	if (ca->signer_pid <= 0)
+		return sign_digest(ca->key, ca->md, dg, dlen, sig, sig_len);
+	pthread_mutex_lock(ca->signer_lock);
+	n = send(ca->signer_fd, dg, dlen, MSG_NOSIGNAL);
+	if (n == (ssize_t)dlen)
+		n = recv(ca->signer_fd, sig, *sig_len, 0);
+	pthread_mutex_unlock(ca->signer_lock);
+	if (n <= 0)
+		return bl_err(BL_EINTERNAL, "CA signer process: no signature");
+	*sig_len = (size_t)n;
+	return 0;
+}
+
 int stw_ca_issue(const struct stw_ca *ca, const struct stw_issue *req, struct bl_buf *out)
 {
 	static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
 	const struct att_csr *csr = req->csr;
 	struct bl_buf b = BL_BUF_INIT;
 	time_t end = req->at + req->lifetime;
-	uint8_t sig[1 + 160];
+	uint8_t sig[1 + SIG_MAX];
 	size_t sig_len = sizeof(sig) - 1;
-	EVP_MD_CTX *ctx = NULL;
 	int rc;
 
 	if (req->at < ca->not_before || req->at > ca->not_after)
@@ -390,20 +505,14 @@ int stw_ca_issue(const struct stw_ca *ca, const struct stw_issue *req, struct bl
 	BL_TRY_GOTO(rc, att_tlv_wrap(&b, 0, ATT_TAG_SEQUENCE), out_free);
 
 	/* The CA's signature over the TBSCertificate. */
-	ctx = EVP_MD_CTX_new();
 	sig[0] = 0; /* BIT STRING: no unused bits */
-	if (!ctx || EVP_DigestSignInit(ctx, NULL, ca->md, NULL, ca->key) != 1 ||
-	    EVP_DigestSign(ctx, sig + 1, &sig_len, b.p, b.len) != 1) {
-		rc = ossl_err(BL_EINTERNAL, "certificate: CA signature");
-		goto out_free;
-	}
+	BL_TRY_GOTO(rc, ca_sign(ca, b.p, b.len, sig + 1, &sig_len), out_free);
 	BL_TRY_GOTO(rc, bl_buf_append(&b, ca->sig_alg, ca->sig_alg_len), out_free);
 	BL_TRY_GOTO(rc, att_tlv_put(&b, ATT_TAG_BIT_STRING, sig, sig_len + 1), out_free);
 	BL_TRY_GOTO(rc, att_tlv_wrap(&b, 0, ATT_TAG_SEQUENCE), out_free);
 	rc = bl_buf_append(out, b.p, b.len);
 
 out_free:
-	EVP_MD_CTX_free(ctx);
 	bl_buf_free(&b);
 	return rc;
 }

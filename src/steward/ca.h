@@ -53,6 +53,11 @@ struct stw_ca {
 	uint8_t sig_alg[12]; /* AlgorithmIdentifier ecdsa-with-SHA256/384 */
 	size_t sig_alg_len;
 	time_t not_before, not_after;
+	/* Privilege separation (stw_ca_privsep): the key lives in a child. */
+	int signer_fd;
+
+	int signer_pid; /* > 0 when a signer child holds the key */
+	void *signer_lock; /* pthread_mutex_t *, owned */
 };
 
 /* Load a CA from PEM files. */
@@ -65,6 +70,16 @@ BL_MUST_CHECK int stw_ca_generate(struct stw_ca *ca, int curve_bits, const char 
 /* Write ca.key (mode 0600, created exclusively) and ca.crt (PEM) into dir. */
 BL_MUST_CHECK int stw_ca_write(const struct stw_ca *ca, const char *dir);
 
+/*
+ * Privilege separation in the OpenBSD manner: fork a child that holds the
+ * private key and does nothing but sign 32- or 48-byte digests received on a
+ * SOCK_SEQPACKET socket (no_new_privs, every other descriptor closed, dies
+ * with its parent); the parent frees its copy of the key. Call before
+ * starting threads. Signing stays thread-safe (one request at a time).
+ */
+BL_MUST_CHECK int stw_ca_privsep(struct stw_ca *ca);
+
+/* Free the CA; stops the signer child, if any. */
 void stw_ca_free(struct stw_ca *ca);
 
 struct stw_issue {

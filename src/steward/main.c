@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	    f,
 	    "usage: bailey-steward --config FILE [--listen ADDR:PORT] [--at TIME] [--dev]\n"
 	    "                      [--threads N] [--log-format text|json]\n"
+	    "                      [--tcb-signing-at TIME] [--port-file F]\n"
 	    "       bailey-steward --dev [--listen ADDR:PORT] [--at TIME]\n"
 	    "       bailey-steward init-ca --curve P-256|P-384 --out DIR [--cn NAME] "
 	    "[--days N]\n\n"
@@ -39,10 +40,13 @@ static void usage(FILE *f)
 	    "application/vnd.steward.pkcs10-bundle.v1), GET / (health), GET /metrics.\n\n"
 	    "  --config FILE     TOML: [ca] [server] [snp] [sgx] [tdx] [kvm] (docs/steward.md)\n"
 	    "  --listen A:P      address to serve (default %s; port 0 picks one)\n"
-	    "  --at TIME         verify and issue as of this RFC 3339 time (default: now)\n"
-	    "  --dev             throwaway self-signed CA; accepts KVM evidence. NOT SECURE\n"
+	    "  --at TIME         judge evidence and collateral as of this RFC 3339 time\n"
+	    "                    (default: now; certificates are issued as of now)\n"
+	    "  --tcb-signing-at TIME  judge Intel's TCB signing chain as of this time\n"
+	    "  --dev             throwaway self-signed CA; accepts KVM and nil. NOT SECURE\n"
 	    "  --threads N       server threads (default: one per CPU)\n"
-	    "  --port-file F     write the bound port to F once listening\n",
+	    "  --port-file F     write the bound port to F once listening\n"
+	    "  --log-format F    text (default) or json, one line per request\n",
 	    DEFAULT_LISTEN);
 }
 
@@ -124,10 +128,12 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "port-file", required_argument, NULL, 'p' },
+		{ "tcb-signing-at", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *listen = NULL, *at = NULL, *port_file = NULL;
+	const char *signing_at = NULL;
 	enum bl_log_format fmt = BL_LOG_TEXT;
 	static struct stw_service svc;
 	struct stw_config cfg;
@@ -146,6 +152,7 @@ int main(int argc, char **argv)
 		case 'D': dev = 1; break;
 		case 't': threads = strtol(optarg, NULL, 10); break;
 		case 'p': port_file = optarg; break;
+		case 's': signing_at = optarg; break;
 		case 'f':
 			if (bl_log_format_parse(optarg) < 0) {
 				fprintf(stderr, "bailey-steward: --log-format text|json\n");
@@ -168,6 +175,11 @@ int main(int argc, char **argv)
 	}
 	if (at && stw_parse_rfc3339(at, &svc.at) < 0) {
 		fprintf(stderr, "bailey-steward: --at: %s\n", bl_errmsg());
+		rc = 2;
+		goto out_free_cfg;
+	}
+	if (signing_at && stw_parse_rfc3339(signing_at, &svc.tcb_signing_at) < 0) {
+		fprintf(stderr, "bailey-steward: --tcb-signing-at: %s\n", bl_errmsg());
 		rc = 2;
 		goto out_free_cfg;
 	}
@@ -209,6 +221,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
 			goto out_free_cfg;
 		}
+	}
+	/* From here on the process that parses requests does not hold the CA key. */
+	if (stw_ca_privsep(&svc.ca) < 0) {
+		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
+		goto out_free_ca;
 	}
 	svc.policy = cfg.policy;
 	svc.lifetime = cfg.lifetime;

@@ -24,6 +24,7 @@ struct stw_server {
 struct req {
 	struct bl_buf body;
 	int too_large;
+	size_t dropped; /* body bytes discarded past the limit */
 	struct timespec start;
 };
 
@@ -143,12 +144,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!rq->too_large && bl_buf_append(&rq->body, upload, *upload_size) < 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (!rq->too_large) {
+			if (bl_buf_append(&rq->body, upload, n) == 0)
+				return MHD_YES;
 			rq->too_large = 1;
 			bl_buf_free(&rq->body);
 		}
-		*upload_size = 0;
-		return MHD_YES;
+		/*
+		 * Past the limit the body is read and dropped, so that the client, still
+		 * sending, gets the 413 rather than a reset; a body that goes on past
+		 * 4x the limit is answered at once (and the connection closed).
+		 */
+		rq->dropped += n;
+		if (rq->dropped <= 4 * srv->max_body)
+			return MHD_YES;
+		goto respond;
 	}
 
 respond:

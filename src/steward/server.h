@@ -8,7 +8,8 @@
  *
  * Guarantees: a request body is buffered up to max_body bytes and no
  * further (a larger Content-Length is answered 413 before the body is read;
- * a body that grows past the limit is discarded and answered 413); MHD's
+ * a body that grows past the limit is discarded and answered 413 at its end,
+ * or at once past 4x the limit); MHD's
  * per-connection memory is capped; at most max_connections connections at
  * once and 16 per client address; idle connections close after 30 s. Each
  * request is logged in one line (method, path, status, kind, microseconds).

@@ -72,7 +72,7 @@ static void platform_info(const struct att_claims *c, struct att_tcbinfo *t, cha
 		break;
 	default:
 		t->vendor = att_bytes_str("Bailey");
-		t->model = att_bytes_str("KVM");
+		t->model = att_bytes_str(c->kind == ATT_KIND_KVM ? "KVM" : "nil");
 		/* No hardware protects a KVM Keep: say so to every relying party. */
 		t->flags |= ATT_TCB_FLAG_NOT_SECURE;
 		break;
@@ -110,12 +110,17 @@ static int verify(const struct stw_service *s, const struct att_csr *csr, time_t
 	int rc;
 
 	opts.at = at;
-	if (csr->kind == ATT_KIND_KVM) {
+	opts.tcb_signing_at = s->tcb_signing_at;
+	if (csr->kind == ATT_KIND_KVM || csr->kind == ATT_KIND_NONE) {
 		memset(claims, 0, sizeof(*claims));
-		claims->kind = ATT_KIND_KVM;
+		claims->kind = csr->kind;
 		if (!s->dev)
-			return bl_err(BL_EPERM, "kvm.allow: KVM evidence is accepted only by a "
-			                        "Steward started with --dev");
+			return bl_err(BL_EPERM,
+			              "kvm.allow: %s is accepted only by a Steward "
+			              "started with --dev",
+			              csr->kind == ATT_KIND_KVM
+			                  ? "KVM evidence"
+			                  : "a request without evidence (nil)");
 		return 0;
 	}
 	rc = att_evidence_verify(csr->kind, csr->evidence, csr->evidence_len, &opts, claims);
@@ -148,7 +153,7 @@ unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, 
 	}
 	BL_TRY_GOTO(rc, att_csr_check_key_type(&csr), out_free);
 	BL_TRY_GOTO(rc, verify(s, &csr, at, claims), out_free);
-	if (!(csr.kind == ATT_KIND_KVM && s->dev_allow_all_kvm))
+	if (!((csr.kind == ATT_KIND_KVM || csr.kind == ATT_KIND_NONE) && s->dev_allow_all_kvm))
 		BL_TRY_GOTO(rc, att_policy_check(s->policy, claims, &csr), out_free);
 	else if (csr.n_names)
 		BL_TRY_GOTO(rc,

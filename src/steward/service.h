@@ -47,6 +47,7 @@ struct stw_service {
 	int dev_allow_all_kvm; /* --dev without a configuration: KVM needs no [kvm] */
 	time_t at; /* evidence is verified as of this time; 0 = now */
 	time_t issue_at; /* certificates are issued as of this time; 0 = now */
+	time_t tcb_signing_at; /* attest.h att_opts.tcb_signing_at; 0 = not used */
 	long lifetime;
 	struct stw_metrics metrics;
 };

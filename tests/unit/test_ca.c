@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <openssl/x509v3.h>
@@ -213,11 +215,47 @@ static void test_files(void **state)
 	rmdir(dir);
 }
 
+/* Privilege separation: the key moves to a child that signs digests; the parent has none. */
+static void test_privsep(void **state)
+{
+	(void)state;
+	struct stw_ca ca;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct bl_buf csr_der = BL_BUF_INIT, out = BL_BUF_INIT;
+	struct att_csr csr;
+
+	assert_int_equal(stw_ca_generate(&ca, 256, "Privsep", T0 - 60, 2), 0);
+	kvm_csr(k, NULL, 0, &csr_der);
+	assert_int_equal(att_csr_parse(csr_der.p, csr_der.len, &csr), 0);
+	assert_int_equal(stw_ca_privsep(&ca), 0);
+	assert_null(ca.key);
+	assert_true(ca.signer_pid > 0);
+	assert_int_equal(stw_ca_privsep(&ca), BL_EINVAL);
+	for (int i = 0; i < 3; i++) {
+		X509 *x = issue(&ca, &csr, NULL, 0, NULL, 600);
+		assert_int_equal(X509_verify(x, X509_get0_pubkey(ca.cert)), 1);
+		X509_free(x);
+	}
+	/* A dead signer makes issuance fail cleanly, not crash. */
+	kill(ca.signer_pid, SIGKILL);
+	waitpid(ca.signer_pid, NULL, 0);
+	struct stw_issue req = { .csr = &csr, .at = T0, .lifetime = 60 };
+	assert_int_equal(stw_ca_issue(&ca, &req, &out), BL_EINTERNAL);
+	ca.signer_pid = -1; /* already reaped */
+	close(ca.signer_fd);
+	bl_buf_free(&out);
+	att_csr_free(&csr);
+	bl_buf_free(&csr_der);
+	EVP_PKEY_free(k);
+	stw_ca_free(&ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_privsep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,8 +268,12 @@ static void test_refusals(void **state)
 	assert_int_equal(att_csr_parse(b.p, b.len, &csr), BL_EINVAL);
 	assert_non_null(strstr(bl_errmsg(), "attribute"));
 
+	/* No attributes at all: a nil Keep's request, without evidence. */
 	raw_csr(k, 0, NULL, NULL, 0, 0, &b);
-	assert_int_equal(att_csr_parse(b.p, b.len, &csr), BL_EINVAL);
+	assert_int_equal(att_csr_parse(b.p, b.len, &csr), 0);
+	assert_int_equal(csr.kind, ATT_KIND_NONE);
+	assert_null(csr.evidence_ext);
+	att_csr_free(&csr);
 
 	raw_csr(k, 0, two, NULL, 2, 0, &b);
 	assert_int_equal(att_csr_parse(b.p, b.len, &csr), BL_EINVAL);

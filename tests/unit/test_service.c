@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "attest/cert.h"
@@ -18,6 +20,10 @@
 #include "steward/service.h"
 
 #define AT "2023-02-01T00:00:00Z"
+#define H48_ZERO                                                                                   \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00"                                                                                       \
+	"000000"
 
 #define SNP_POLICY                                                                                 \
 	"[snp]\nallow = true\n"                                                                    \
@@ -315,11 +321,164 @@ static void test_kvm_dev_only(void **state)
 	assert_int_equal(t[1].fwids[0].digest[0], 0x77);
 	ASN1_OBJECT_free(mt);
 	X509_free(leaf);
+	/* A nil Keep (no evidence): dev only, under the [kvm] rules, model "nil", no evidence
+	 * extension to copy. */
+	struct bl_buf nil = BL_BUF_INIT;
+	struct att_csr_req nreq = { .kind = ATT_KIND_NONE };
+	assert_int_equal(att_csr_build(k, &nreq, &nil), 0);
+	setup_service(fx, "[kvm]\nallow = true\n", 0);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = false\n", 1);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = true\n", 1);
+	leaf = post(fx, nil.p, nil.len, 200);
+	mt = OBJ_txt2obj("2.23.133.5.4.5", 1);
+	v = X509_EXTENSION_get_data(X509_get_ext(leaf, X509_get_ext_by_OBJ(leaf, mt, -1)));
+	assert_int_equal(att_multitcb_decode(v->data, (size_t)v->length, t, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(t[0].model.p, "nil", 3);
+	assert_int_equal(X509_get_ext_count(leaf), 6); /* bc, ku, eku, ski, aki, claims */
+	ASN1_OBJECT_free(mt);
+	X509_free(leaf);
+	bl_buf_free(&nil);
+
 	/* A name the policy does not grant. */
 	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"other.example.com\"]\n", 1);
 	X509_free(post(fx, csr.p, csr.len, 403));
 	bl_buf_free(&csr);
 	EVP_PKEY_free(k);
+}
+
+/* Real evidence moved into a request for another key: genuine, but not bound to that key. */
+static void test_binding_and_key_type(void **state)
+{
+	struct fixture *fx = *state;
+	struct {
+		const uint8_t *der;
+		size_t len;
+		const char *curve, *wrong_curve;
+	} cases[] = {
+		{ fx->snp, fx->snp_len, "P-384", "P-256" },
+		{ fx->sgx, fx->sgx_len, "P-256", "P-384" },
+	};
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	for (int i = 0; i < 2; i++) {
+		struct att_csr real;
+		struct bl_buf csr = BL_BUF_INIT;
+		struct stw_reply r;
+		EVP_PKEY *k = EVP_EC_gen(cases[i].curve);
+		EVP_PKEY *w = EVP_EC_gen(cases[i].wrong_curve);
+
+		assert_int_equal(att_csr_parse(cases[i].der, cases[i].len, &real), 0);
+		struct att_csr_req req = { .kind = real.kind,
+			                   .evidence = real.evidence,
+			                   .evidence_len = real.evidence_len };
+		assert_int_equal(att_csr_build(k, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_reset(&csr);
+		assert_int_equal(att_csr_build(w, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "key type:", 9))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_free(&csr);
+		att_csr_free(&real);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(w);
+	}
+}
+
+/* PEM certificates as a DER SEQUENCE OF Certificate. */
+static void pem_chain_der(const uint8_t *pem, size_t len, struct bl_buf *out)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+	size_t start = out->len;
+
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		unsigned char *d = NULL;
+		int n = i2d_X509(x, &d);
+		assert_int_equal(bl_buf_append(out, d, (size_t)n), 0);
+		OPENSSL_free(d);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	assert_int_equal(att_tlv_wrap(out, start, 0x30), 0);
+}
+
+/*
+ * TDX through Steward: the real TDX quote and its collateral, in the SGX
+ * evidence layout plus the TD QE identity, in a request for a fresh P-384
+ * key. No real TDX CSR exists, so the evidence verifies (as of the
+ * collateral's time) and then the binding refuses it, naming itself; with a
+ * P-256 key the key type is refused first.
+ */
+static void test_tdx_flow(void **state)
+{
+	struct fixture *fx = *state;
+	size_t qlen, tlen, clen, ilen;
+	uint8_t *quote = slurp("vectors/tdx/tdx_quote_6.dat", &qlen);
+	uint8_t *tcb = slurp("vectors/tdx/tcbInfo.json", &tlen);
+	uint8_t *chain = slurp("vectors/tdx/tcb_info_issuer_chain.pem", &clen);
+	uint8_t *qeid = slurp("vectors/tdx/enclaveIdentity.json", &ilen);
+	struct bl_buf ev = BL_BUF_INIT, csr = BL_BUF_INIT;
+	static const uint8_t empty_crls[] = { 0x30, 0x02, 0x30, 0x00 };
+	struct stw_reply r;
+	time_t at = fx->svc.at;
+
+	if (!quote || !tcb || !chain || !qeid)
+		skip();
+	assert_int_equal(att_tlv_put(&ev, 0x04, quote, qlen), 0);
+	assert_int_equal(bl_buf_append(&ev, empty_crls, sizeof(empty_crls)), 0);
+	size_t t0 = ev.len;
+	pem_chain_der(chain, clen, &ev);
+	assert_int_equal(att_tlv_put(&ev, 0x04, tcb, tlen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, t0, 0x30), 0);
+	size_t q0 = ev.len;
+	assert_int_equal(att_tlv_put(&ev, 0x04, qeid, ilen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, q0, 0xa0), 0);
+	assert_int_equal(att_tlv_wrap(&ev, 0, 0x30), 0);
+
+	setup_service(fx, "[tdx]\nallow = true\nhash_blacklist = [\"" H48_ZERO "\"]\n", 0);
+	assert_int_equal(stw_parse_rfc3339("2025-11-01T00:00:00Z", &fx->svc.at), 0);
+	assert_int_equal(stw_parse_rfc3339("2025-05-01T00:00:00Z", &fx->svc.tcb_signing_at), 0);
+	EVP_PKEY *k = EVP_EC_gen("P-384"), *w = EVP_EC_gen("P-256");
+	struct att_csr_req req = { .kind = ATT_KIND_TDX, .evidence = ev.p, .evidence_len = ev.len };
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+		fail_msg("tdx: %u %.*s", r.status, (int)r.body.len, r.body.p);
+	stw_reply_free(&r);
+	/* As of today the TCB info has expired: refused by the verifier, not the binding. */
+	fx->svc.at = at + 20L * 365 * 86400;
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_null(strstr((const char *)r.body.p, "binding"));
+	stw_reply_free(&r);
+	bl_buf_reset(&csr);
+	assert_int_equal(att_csr_build(w, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_memory_equal(r.body.p, "key type:", 9);
+	stw_reply_free(&r);
+
+	fx->svc.at = at;
+	fx->svc.tcb_signing_at = 0;
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(w);
+	bl_buf_free(&csr);
+	bl_buf_free(&ev);
+	free(quote);
+	free(tcb);
+	free(chain);
+	free(qeid);
 }
 
 static void test_media_and_bundle(void **state)
@@ -373,8 +532,12 @@ static void test_media_and_bundle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_csrs_issued),   cmocka_unit_test(test_each_policy_field),
-		cmocka_unit_test(test_time_and_tampering), cmocka_unit_test(test_kvm_dev_only),
+		cmocka_unit_test(test_real_csrs_issued),
+		cmocka_unit_test(test_each_policy_field),
+		cmocka_unit_test(test_time_and_tampering),
+		cmocka_unit_test(test_kvm_dev_only),
+		cmocka_unit_test(test_binding_and_key_type),
+		cmocka_unit_test(test_tdx_flow),
 		cmocka_unit_test(test_media_and_bundle),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
