@@ -16,6 +16,7 @@
 #include "attest/attest.h"
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "common/file.h"
 
 #define ATTEST_FILE_MAX (16u << 20)
 #define ATTEST_MAX_LIST 16
@@ -50,23 +51,9 @@ static void attest_usage(FILE *f)
 /* Read a whole file (at most ATTEST_FILE_MAX bytes) into b. */
 static int read_file(const char *path, struct bl_buf *b)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t chunk[65536];
-	size_t n;
-	int rc = 0;
+	int rc = bl_file_read(path, ATTEST_FILE_MAX, b);
 
-	if (!f)
-		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
-	b->limit = ATTEST_FILE_MAX;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((rc = bl_buf_append(b, chunk, n)) < 0)
-			break;
-	if (!rc && ferror(f))
-		rc = bl_err(BL_EIO, "%s: read error", path);
-	fclose(f);
-	if (rc < 0)
-		return bl_err_wrap(rc, "%s: ", path);
-	return 0;
+	return rc < 0 ? bl_err_wrap(rc, "%s: ", path) : 0;
 }
 
 struct attest_args {

@@ -1,5 +1,6 @@
 /* auth.c — bearer JWT verification, the development issuer, signed tags (see auth.h). */
 #include "drawbridge/auth.h"
+#include "common/file.h"
 
 #include <cjose/cjose.h>
 #include <errno.h>
@@ -121,24 +122,9 @@ out_free_set:
 
 static int read_file(const char *path, size_t max, struct bl_buf *out)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[4096];
-	size_t k;
-	int rc = 0;
-	if (!f)
-		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (out->len + k > max) {
-			rc = bl_err(BL_ERANGE, "%s: larger than %zu bytes", path, max);
-			break;
-		}
-		BL_TRY_GOTO(rc, bl_buf_append(out, buf, k), out_close);
-	}
-	if (ferror(f))
-		rc = bl_err(BL_EIO, "%s: read error", path);
-out_close:
-	fclose(f);
-	return rc;
+	int rc = bl_file_read(path, max, out);
+
+	return rc < 0 ? bl_err_wrap(rc, "%s: ", path) : 0;
 }
 
 int dbr_auth_new_text(const char *issuer, const char *audience, const char *jwks, size_t len,

@@ -1,5 +1,6 @@
 /* server.c — the Drawbridge registry over libmicrohttpd (see server.h). */
 #include "drawbridge/server.h"
+#include "common/file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1305,17 +1306,9 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 
 static int slurp(const char *path, struct bl_buf *out)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[4096];
-	size_t k;
-	int rc = 0;
-	if (!f)
-		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		BL_TRY_GOTO(rc, bl_buf_append(out, buf, k), out_close);
-out_close:
-	fclose(f);
-	return rc;
+	int rc = bl_file_read(path, 0, out);
+
+	return rc < 0 ? bl_err_wrap(rc, "%s: ", path) : 0;
 }
 
 int dbr_server_run(const struct dbr_server_cfg *cfg, struct dbr_store *store)
