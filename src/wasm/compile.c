@@ -369,6 +369,8 @@ static int emit_br(struct comp *k, struct ctl *target)
 	if (dead(k))
 		return 0;
 	BL_TRY(emit_branch_copies(k, target));
+	if (target->kind == CTL_FUNC) /* results are in place: return right here */
+		return emit0(k, WASM_OP_RETURN);
 	BL_TRY(EMIT(k, WASM_OP_BR, 0));
 	link_label(k, target, k->n - 1);
 	return 0;
@@ -568,7 +570,6 @@ static int op_block(struct comp *k, uint8_t kind)
 	if (kind == CTL_LOOP) {
 		place_label(k);
 		c->label = k->n;
-		BL_TRY(emit0(k, WASM_OP_CHECK));
 	}
 	return 0;
 }
@@ -780,6 +781,10 @@ static int op_numeric_imm(struct comp *k, const struct numop *o, bool *done)
 	} else if (ea->is_const && commutes((enum wasm_ir_op)o->ir)) {
 		cst = *ea;
 		var = *eb;
+	} else if (ea->is_const && (o->ir == WASM_OP_I32_SUB || o->ir == WASM_OP_I64_SUB)) {
+		cst = *ea;
+		var = *eb;
+		f = o->ir == WASM_OP_I32_SUB ? WASM_OP_I32_RSUB_I : WASM_OP_I64_RSUB_I;
 	} else {
 		return 0;
 	}

@@ -6,7 +6,8 @@
  * of each handler. Operands are pre-decoded slot indices and immediates; no
  * Wasm byte is read here. Calls push a small frame record (return pc, frame
  * pointer, function) on the store's frame stack; the callee's frame begins at
- * the caller's argument slots.
+ * the caller's argument slots. Taken branches and calls check the store's
+ * stop flag (interrupt or budget), so a runaway loop can always be stopped.
  *
  * Memory accesses: with guard pages (default) an effective address is
  * base + u32 address + u32 offset, always inside the 8 GiB reservation, so
@@ -14,6 +15,7 @@
  * WASM_BOUNDS_CHECKS every access is compared with the memory size.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -52,6 +54,24 @@ void wasm_ir_thread(struct wasm_code *code)
 		i += 1 + n;
 	}
 	code->threaded = true;
+}
+
+void wasm_ir_dump(const struct wasm_code *code, uint32_t index, FILE *out)
+{
+	const union wasm_cell *c = code->cells;
+	uint32_t i = 0;
+	fprintf(out, "func %u: %u locals, %u slots\n", index, code->nlocals, code->frame_slots);
+	while (i < code->ncells) {
+		uint32_t op = (uint32_t)c[i].u;
+		uint32_t n = wasm_ir_ncells[op];
+		if (op == WASM_OP_BR_TABLE)
+			n += (uint32_t)c[i + 2].u + 1;
+		fprintf(out, "  %5u %s", i, wasm_ir_names[op]);
+		for (uint32_t k = 0; k < n; k++)
+			fprintf(out, " %lld", (long long)c[i + 1 + k].i);
+		fputc('\n', out);
+		i += 1 + n;
+	}
 }
 
 /* ---- float helpers (spec 4.3.3) ---- */
@@ -176,6 +196,17 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		pc += (ncells) + 1;                                                                \
 		goto * pc->h;                                                                      \
 	} while (0)
+/*
+ * Every taken branch (so every loop iteration) and every call looks at one
+ * flag, s->stop, set when an interrupt is pending or a budget is counting.
+ */
+#define JUMP(target)                                                                               \
+	do {                                                                                       \
+		pc = (target);                                                                     \
+		if (BL_NEVER(s->stop))                                                             \
+			goto stop_check;                                                           \
+		goto * pc->h;                                                                      \
+	} while (0)
 #define TRAP(kind)                                                                                 \
 	do {                                                                                       \
 		trap_kind = (kind);                                                                \
@@ -247,8 +278,7 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #define BR_CMP(name, op, t)                                                                        \
 	L_##name : if ((t)SL(1).i32 op(t) SL(2).i32)                                               \
 	{                                                                                          \
-		pc = pc[3].l;                                                                      \
-		goto * pc->h;                                                                      \
+		JUMP(pc[3].l);                                                                     \
 	}                                                                                          \
 	NEXT(3);
 
@@ -292,33 +322,29 @@ static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
 L_UNREACHABLE:
 	TRAP(WASM_TRAP_UNREACHABLE);
 L_BR:
-	pc = pc[1].l;
-	goto * pc->h;
+	JUMP(pc[1].l);
 L_BR_IF:
 	if (SL(1).i32) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_UNLESS:
 	if (!SL(1).i32) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_TABLE : {
 	uint32_t i = SL(1).i32, n = (uint32_t)OPND(2);
 	if (i > n)
 		i = n;
-	pc = pc[3 + i].l;
-	goto * pc->h;
+	JUMP(pc[3 + i].l);
 }
-L_CHECK:
-	if (BL_NEVER(s->interrupt))
+stop_check: /* a taken branch or a call found s->stop set */
+	if (s->interrupt)
 		TRAP(WASM_TRAP_INTERRUPTED);
-	if (BL_NEVER(s->budget_on) && s->budget-- == 0)
+	if (s->budget_on && s->budget-- == 0)
 		TRAP(WASM_TRAP_INTERRUPTED);
-	NEXT(0);
+	goto * pc->h;
 L_RETURN:
 	if (depth == depth0) {
 		s->cur = NULL;
@@ -354,10 +380,12 @@ L_CALL_INDIRECT : {
 	goto call;
 }
 call:
-	if (BL_NEVER(s->interrupt))
-		TRAP(WASM_TRAP_INTERRUPTED);
-	if (BL_NEVER(s->budget_on) && s->budget-- == 0)
-		TRAP(WASM_TRAP_INTERRUPTED);
+	if (BL_NEVER(s->stop)) {
+		if (s->interrupt)
+			TRAP(WASM_TRAP_INTERRUPTED);
+		if (s->budget_on && s->budget-- == 0)
+			TRAP(WASM_TRAP_INTERRUPTED);
+	}
 	if (callee->host) {
 		s->depth = depth;
 		s->sp_top = nfp + callee->type->nparams + callee->type->nresults;
@@ -800,23 +828,22 @@ L_ELEM_DROP:
 	IMM64(I64_SHL_I, a_ << (b_ & 63))
 	IMM64(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
 	IMM64(I64_SHR_U_I, a_ >> (b_ & 63))
+	IMM32(I32_RSUB_I, b_ - a_)
+	IMM64(I64_RSUB_I, b_ - a_)
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_IF_I32_NEZ:
 	if (SL(1).i32 != 0) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 #define BR_CMP_I(name, op, t)                                                                      \
 	L_##name : if ((t)SL(1).i32 op(t)(uint32_t) OPND(2))                                       \
 	{                                                                                          \
-		pc = pc[3].l;                                                                      \
-		goto * pc->h;                                                                      \
+		JUMP(pc[3].l);                                                                     \
 	}                                                                                          \
 	NEXT(3);
 	BR_CMP(BR_IF_I32_EQ, ==, uint32_t)

@@ -42,7 +42,7 @@ union wasm_cell {
  * X(name, N, label_mask) — label_mask bit k set when operand k is a label.
  * Shapes (operands in order):
  *   control:  BR L; BR_IF s L; BR_UNLESS s L; BR_TABLE s count L...;
- *             CHECK (interrupt/budget check at loop heads); RETURN;
+ *             RETURN (taken branches and calls also check for interruption);
  *             CALL x base; CALL_INDIRECT k table base idx_slot
  *   moves:    COPY dst src; CONST dst i; SELECT dst a b cond
  *             GLOBAL_GET dst x; GLOBAL_SET x src; REF_FUNC dst x
@@ -64,7 +64,6 @@ union wasm_cell {
 	X(BR_IF, 2, 2)                                                                             \
 	X(BR_UNLESS, 2, 2)                                                                         \
 	X(BR_TABLE, 2, 0)                                                                          \
-	X(CHECK, 0, 0)                                                                             \
 	X(RETURN, 0, 0)                                                                            \
 	X(CALL, 2, 0)                                                                              \
 	X(CALL_INDIRECT, 4, 0)                                                                     \
@@ -254,7 +253,8 @@ union wasm_cell {
 	X(F64_MAX, 3, 0)                                                                           \
 	X(F64_COPYSIGN, 3, 0)
 
-/* Binary operators with an immediate right operand: dst a imm (see compile.c). */
+/* Binary operators with an immediate right operand: dst a imm (see compile.c);
+ * RSUB_I computes imm - a (a subtraction whose left operand is constant). */
 #define WASM_IR_IMM_BASES(Y)                                                                       \
 	Y(I32_ADD)                                                                                 \
 	Y(I32_SUB)                                                                                 \
@@ -313,7 +313,9 @@ union wasm_cell {
 	X(I64_XOR_I, 3, 0)                                                                         \
 	X(I64_SHL_I, 3, 0)                                                                         \
 	X(I64_SHR_S_I, 3, 0)                                                                       \
-	X(I64_SHR_U_I, 3, 0)
+	X(I64_SHR_U_I, 3, 0)                                                                       \
+	X(I32_RSUB_I, 3, 0)                                                                        \
+	X(I64_RSUB_I, 3, 0)
 
 /* i32 comparisons that fuse with a following br_if / if: BR_IF_I32_<cmp> a b L, _I: a imm L. */
 #define WASM_IR_CMP_BASES(Y)                                                                       \

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bailey/wasm.h"
 #include "common/cursor.h"
@@ -170,6 +171,8 @@ struct wasm_func {
 struct wasm_table {
 	uint8_t elem;
 	uint32_t size, max; /* max already includes the store limit */
+	bool has_max; /* declared type (for import matching, spec 4.5.2) */
+	uint32_t decl_max;
 	void **elems;
 	struct wasm_table *next_owned;
 };
@@ -177,7 +180,9 @@ struct wasm_table {
 struct wasm_memory {
 	uint8_t *base; /* reservation (guard mode) or allocation (bounds-check mode) */
 	uint64_t size; /* bytes accessible */
-	uint32_t pages, max_pages;
+	uint32_t pages, max_pages; /* max_pages already includes the store limit */
+	bool has_max; /* declared type (for import matching) */
+	uint32_t decl_max;
 	struct wasm_memory *next_owned;
 };
 
@@ -213,6 +218,7 @@ struct wasm_frame {
 struct wasm_store {
 	struct wasm_config cfg;
 	volatile int interrupt;
+	volatile int stop; /* interrupt || budget_on: the one flag the interpreter polls */
 	uint64_t budget; /* 0 = unlimited */
 	wasm_slot_t *stack; /* value stack, cfg.max_stack_slots */
 	struct wasm_frame *frames; /* cfg.max_call_depth */
@@ -247,6 +253,8 @@ BL_MUST_CHECK int wasm_type_canon(const uint8_t *types, uint32_t np, uint32_t nr
 
 /* interp.c: run f with args in the store's stack. */
 int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *args);
+/* Print code (before threading) for debugging: BAILEY_WASM_DUMP=1. */
+void wasm_ir_dump(const struct wasm_code *code, uint32_t index, FILE *out);
 /* Replace opcodes and labels by handler addresses and pointers. */
 void wasm_ir_thread(struct wasm_code *code);
 
