@@ -340,7 +340,7 @@ L_BR_TABLE : {
 	JUMP(pc[3 + i].l);
 }
 stop_check: /* a taken branch or a call found s->stop set */
-	if (s->interrupt)
+	if (s->interrupt || s->expired)
 		TRAP(WASM_TRAP_INTERRUPTED);
 	if (s->budget_on && s->budget-- == 0)
 		TRAP(WASM_TRAP_INTERRUPTED);
@@ -381,7 +381,7 @@ L_CALL_INDIRECT : {
 }
 call:
 	if (BL_NEVER(s->stop)) {
-		if (s->interrupt)
+		if (s->interrupt || s->expired)
 			TRAP(WASM_TRAP_INTERRUPTED);
 		if (s->budget_on && s->budget-- == 0)
 			TRAP(WASM_TRAP_INTERRUPTED);

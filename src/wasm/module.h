@@ -9,6 +9,7 @@
 #define BL_WASM_MODULE_H
 
 #include <setjmp.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -218,7 +219,10 @@ struct wasm_frame {
 struct wasm_store {
 	struct wasm_config cfg;
 	volatile int interrupt;
-	volatile int stop; /* interrupt || budget_on: the one flag the interpreter polls */
+	volatile int stop; /* interrupt || expired || budget_on: the flag the interpreter polls */
+	volatile int expired; /* the deadline passed */
+	bool timer_armed;
+	timer_t timer;
 	uint64_t budget; /* 0 = unlimited */
 	wasm_slot_t *stack; /* value stack, cfg.max_stack_slots */
 	struct wasm_frame *frames; /* cfg.max_call_depth */

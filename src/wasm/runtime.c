@@ -378,6 +378,13 @@ void wasm_store_delete(wasm_store_t *s)
 		n = g->next_owned;
 		free(g);
 	}
+	if (s->timer_armed) {
+		/* Disarm first: the callback runs only on expiry and touches two flags. */
+		struct itimerspec off;
+		memset(&off, 0, sizeof(off));
+		timer_settime(s->timer, 0, &off, NULL);
+		timer_delete(s->timer);
+	}
 	free(s->stack);
 	free(s->frames);
 	free(s);
@@ -393,7 +400,37 @@ void wasm_store_set_budget(wasm_store_t *s, uint64_t budget)
 {
 	s->budget = budget;
 	s->budget_on = budget != 0;
+	s->stop = s->budget_on || s->interrupt || s->expired;
+}
+
+static void deadline_fired(union sigval v)
+{
+	struct wasm_store *s = v.sival_ptr;
+	s->expired = 1;
+	s->stop = 1;
+}
+
+int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
+{
+	if (!s->timer_armed) {
+		struct sigevent ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_THREAD;
+		ev.sigev_notify_function = deadline_fired;
+		ev.sigev_value.sival_ptr = s;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &s->timer) != 0)
+			return bl_err(BL_EIO, "timer_create failed");
+		s->timer_armed = true;
+	}
+	struct itimerspec its;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (timer_settime(s->timer, 0, &its, NULL) != 0)
+		return bl_err(BL_EIO, "timer_settime failed");
+	s->expired = 0;
 	s->stop = s->budget_on || s->interrupt;
+	return 0;
 }
 
 /* ---- host objects ---- */
@@ -518,7 +555,7 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		base[i].i64 = args[i].i64;
 	if (s->sp_top == s->stack) { /* a new outermost call; nested calls keep a pending request */
 		s->interrupt = 0;
-		s->stop = s->budget_on;
+		s->stop = s->budget_on || s->expired;
 	}
 	thread_signal_setup();
 	struct call_ctx ctx;

@@ -298,6 +298,25 @@ static void test_interrupt_from_thread(void **state)
 	teardown_core(&f);
 }
 
+static void test_deadline(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	setup_core(&f, NULL);
+	wasm_func_t *spin = export_func(f.inst, "spin");
+	assert_int_equal(wasm_store_set_deadline(f.store, 20), 0);
+	assert_int_equal(wasm_call(f.store, spin, NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INTERRUPTED);
+	/* Past the deadline, calls that branch or call trap too... */
+	assert_int_equal(wasm_call(f.store, spin, NULL, 0, NULL, 0), WASM_ETRAP);
+	/* ...until it is disarmed. */
+	assert_int_equal(wasm_store_set_deadline(f.store, 0), 0);
+	assert_int_equal(call2(&f, "add", 2, 3, &r), 0);
+	assert_int_equal(r, 5);
+	teardown_core(&f);
+}
+
 /* ---- host functions ---- */
 
 static int host_mul(struct wasm_caller *c, void *env, wasm_val_t *args)
@@ -545,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_memory_oob_trap),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_interrupt_from_thread),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
 		cmocka_unit_test(test_malformed_modules),
