@@ -343,6 +343,14 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 		return 0;
 	uint32_t n = label_arity(target);
 	uint32_t dst = label_base(k, target);
+	if (target->kind == CTL_FUNC && n == 1 && k->last_dst != NO_PATCH &&
+	    k->stk[k->h - 1].slot == own_slot(k, k->h - 1) && !k->stk[k->h - 1].is_const &&
+	    k->code[k->last_dst].u == own_slot(k, k->h - 1)) {
+		/* The result was just computed: compute it into slot 0 instead. */
+		k->code[k->last_dst].u = 0;
+		k->stk[k->h - 1].slot = 0;
+		k->last_dst = NO_PATCH;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct entry *e = &k->stk[k->h - n + i];
 		if (e->is_const)
@@ -871,7 +879,17 @@ static int op_mem(struct comp *k, const struct memop *o)
 	BL_TRY(pop(k, WASM_I32, NULL, &a));
 	uint32_t dst = own_slot(k, k->h);
 	BL_TRY(push(k, o->t));
-	return EMIT_DST(k, (enum wasm_ir_op)o->ir, dst, a, off);
+	uint32_t at = k->last_op;
+	if (!dead(k) && at != NO_PATCH && k->code[at].u == WASM_OP_I32_ADD_I &&
+	    k->last_dst == at + 1 && k->code[at + 1].u == a && a == dst) {
+		/* "i32.add (x, c); load" -> load with x and c: the sum was only the address. */
+		k->code[at].u = o->ir;
+		BL_TRY(grow_code(k, 1));
+		k->code[k->n++].u = off;
+		k->last_dst = at + 1;
+		return 0;
+	}
+	return EMIT_DST(k, (enum wasm_ir_op)o->ir, dst, a, 0, off);
 }
 
 static int zero_byte(struct comp *k)
@@ -1305,6 +1323,7 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 		rc = fail(&k, "section size mismatch: operators after the final end");
 		goto out_free;
 	}
+	out->nparams = k.ft->nparams;
 	out->nlocals = k.nlocals;
 	out->frame_slots = k.nlocals + k.max_h;
 	if (out->frame_slots < k.ft->nresults)

@@ -216,13 +216,13 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #ifdef WASM_BOUNDS_CHECKS
 #define EA(n, size)                                                                                \
 	({                                                                                         \
-		uint64_t ea_ = (uint64_t)SL(2).i32 + OPND(3);                                      \
+		uint64_t ea_ = (uint64_t)(uint32_t)(SL(2).i32 + (uint32_t)OPND(3)) + OPND(4);      \
 		if (BL_NEVER(ea_ + (size) > memsize))                                              \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		mem + ea_;                                                                         \
 	})
 #else
-#define EA(n, size) (mem + (uint64_t)SL(2).i32 + OPND(3))
+#define EA(n, size) (mem + (uint64_t)(uint32_t)(SL(2).i32 + (uint32_t)OPND(3)) + OPND(4))
 #endif
 
 #define LOAD(name, ctype, field, conv)                                                             \
@@ -231,7 +231,7 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		ctype v_;                                                                          \
 		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
 		SL(1).field = conv v_;                                                             \
-		NEXT(3);                                                                           \
+		NEXT(4);                                                                           \
 	}
 /* Stores: addr val offset — the address is operand 1. */
 #ifdef WASM_BOUNDS_CHECKS
@@ -408,9 +408,8 @@ enter : {
 		cur = callee;
 		TRAP(WASM_TRAP_STACK_EXHAUSTED);
 	}
-	uint32_t np = callee->type->nparams;
-	if (code->nlocals > np)
-		memset(nfp + np, 0, (code->nlocals - np) * sizeof(wasm_slot_t));
+	for (uint32_t i = code->nparams; i < code->nlocals; i++)
+		nfp[i].i64 = 0;
 	fp = nfp;
 	cur = callee;
 	s->cur = cur;
@@ -424,10 +423,6 @@ enter : {
 L_COPY:
 	SL(1) = SL(2);
 	NEXT(2);
-L_COPY2:
-	SL(1) = SL(2);
-	SL(3) = SL(4);
-	NEXT(4);
 L_CONST:
 	SL(1).i64 = OPND(2);
 	NEXT(2);

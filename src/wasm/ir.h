@@ -46,7 +46,9 @@ union wasm_cell {
  *             CALL x base; CALL_INDIRECT k table base idx_slot
  *   moves:    COPY dst src; CONST dst i; SELECT dst a b cond
  *             GLOBAL_GET dst x; GLOBAL_SET x src; REF_FUNC dst x
- *   memory:   loads dst addr offset; stores addr val offset; MEMORY_SIZE dst;
+ *   memory:   loads dst addr imm offset, address = ((addr + imm) mod 2^32) + offset
+ *             (imm folds a preceding i32.add of a constant); stores addr val offset;
+ *             MEMORY_SIZE dst;
  *             MEMORY_GROW dst delta; MEMORY_FILL d v n; MEMORY_COPY d s n;
  *             MEMORY_INIT x d s n; DATA_DROP x
  *   tables:   TABLE_GET dst x i; TABLE_SET x i v; TABLE_SIZE dst x;
@@ -68,7 +70,6 @@ union wasm_cell {
 	X(CALL, 2, 0)                                                                              \
 	X(CALL_INDIRECT, 4, 0)                                                                     \
 	X(COPY, 2, 0)                                                                              \
-	X(COPY2, 4, 0)                                                                             \
 	X(CONST, 2, 0)                                                                             \
 	X(SELECT, 4, 0)                                                                            \
 	X(GLOBAL_GET, 2, 0)                                                                        \
@@ -90,20 +91,20 @@ union wasm_cell {
 	X(ELEM_DROP, 1, 0)
 
 #define WASM_IR_MEMOPS(X)                                                                          \
-	X(I32_LOAD, 3, 0)                                                                          \
-	X(I64_LOAD, 3, 0)                                                                          \
-	X(F32_LOAD, 3, 0)                                                                          \
-	X(F64_LOAD, 3, 0)                                                                          \
-	X(I32_LOAD8_S, 3, 0)                                                                       \
-	X(I32_LOAD8_U, 3, 0)                                                                       \
-	X(I32_LOAD16_S, 3, 0)                                                                      \
-	X(I32_LOAD16_U, 3, 0)                                                                      \
-	X(I64_LOAD8_S, 3, 0)                                                                       \
-	X(I64_LOAD8_U, 3, 0)                                                                       \
-	X(I64_LOAD16_S, 3, 0)                                                                      \
-	X(I64_LOAD16_U, 3, 0)                                                                      \
-	X(I64_LOAD32_S, 3, 0)                                                                      \
-	X(I64_LOAD32_U, 3, 0)                                                                      \
+	X(I32_LOAD, 4, 0)                                                                          \
+	X(I64_LOAD, 4, 0)                                                                          \
+	X(F32_LOAD, 4, 0)                                                                          \
+	X(F64_LOAD, 4, 0)                                                                          \
+	X(I32_LOAD8_S, 4, 0)                                                                       \
+	X(I32_LOAD8_U, 4, 0)                                                                       \
+	X(I32_LOAD16_S, 4, 0)                                                                      \
+	X(I32_LOAD16_U, 4, 0)                                                                      \
+	X(I64_LOAD8_S, 4, 0)                                                                       \
+	X(I64_LOAD8_U, 4, 0)                                                                       \
+	X(I64_LOAD16_S, 4, 0)                                                                      \
+	X(I64_LOAD16_U, 4, 0)                                                                      \
+	X(I64_LOAD32_S, 4, 0)                                                                      \
+	X(I64_LOAD32_U, 4, 0)                                                                      \
 	X(I32_STORE, 3, 0)                                                                         \
 	X(I64_STORE, 3, 0)                                                                         \
 	X(F32_STORE, 3, 0)                                                                         \

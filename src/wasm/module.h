@@ -117,6 +117,7 @@ struct wasm_data {
 /* A defined function after compilation. */
 struct wasm_code {
 	uint32_t type; /* type index */
+	uint32_t nparams; /* slots the caller fills */
 	uint32_t nlocals; /* params + declared locals (slots) */
 	uint32_t frame_slots; /* nlocals + max operand height */
 	uint32_t ncells;
