@@ -22,5 +22,6 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_digest(int argc, char **argv);
+int cmd_wasm(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 static const struct cli_cmd commands[] = {
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
+	{ "wasm", "validate a WebAssembly module or run one of its exports", cmd_wasm },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
