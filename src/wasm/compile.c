@@ -1122,7 +1122,12 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	case 0x0f: return op_return(k);
 	case 0x10: return op_call(k);
 	case 0x11: return op_call_indirect(k);
-	case 0x1a: return pop(k, T_UNKNOWN, NULL, NULL);
+	case 0x1a: /* drop: a pending constant simply disappears */
+		if (k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const) {
+			k->h--;
+			return 0;
+		}
+		return pop(k, T_UNKNOWN, NULL, NULL);
 	case 0x1b:
 	case 0x1c: {
 		uint8_t want = T_UNKNOWN;
