@@ -44,7 +44,9 @@ struct comp {
 	const struct wasm_module *m;
 	struct bl_cur *c;
 	const struct wasm_functype *ft;
-	uint32_t nlocals;
+	uint32_t nlocals; /* slots before the operand stack: Wasm locals + the zero slot */
+	uint32_t nwlocals; /* Wasm locals (params included) */
+	uint32_t zero_slot; /* a hidden local that is always 0 (constant addresses) */
 	uint8_t *local_types;
 	struct entry *stk;
 	uint32_t h, cap_h, max_h;
@@ -863,6 +865,12 @@ static int need_mem(struct comp *k)
 	return 0;
 }
 
+static bool top_is_const(const struct comp *k, uint8_t t)
+{
+	return !dead(k) && k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const &&
+	       k->stk[k->h - 1].type == t;
+}
+
 static int op_mem(struct comp *k, const struct memop *o)
 {
 	uint32_t align, off, a, v = 0;
@@ -873,8 +881,20 @@ static int op_mem(struct comp *k, const struct memop *o)
 		return fail(k, "alignment must not be larger than natural");
 	if (o->store) {
 		BL_TRY(pop(k, o->t, NULL, &v));
-		BL_TRY(pop(k, WASM_I32, NULL, &a));
-		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, off);
+		uint64_t koff = off;
+		if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot, offset c + off */
+			koff += (uint32_t)k->stk[--k->h].cval;
+			a = k->zero_slot;
+		} else {
+			BL_TRY(pop(k, WASM_I32, NULL, &a));
+		}
+		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, koff);
+	}
+	if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot + immediate c */
+		uint64_t c = (uint32_t)k->stk[--k->h].cval;
+		uint32_t d = own_slot(k, k->h);
+		BL_TRY(push(k, o->t));
+		return EMIT_DST(k, (enum wasm_ir_op)o->ir, d, k->zero_slot, c, off);
 	}
 	BL_TRY(pop(k, WASM_I32, NULL, &a));
 	uint32_t dst = own_slot(k, k->h);
@@ -1076,7 +1096,9 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 		memset(k->local_types + at, t, cnt);
 		at += cnt;
 	}
-	k->nlocals = (uint32_t)total;
+	k->nwlocals = (uint32_t)total;
+	k->zero_slot = (uint32_t)total;
+	k->nlocals = (uint32_t)total + 1;
 	return 0;
 }
 
@@ -1154,7 +1176,7 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 		return EMIT_DST(k, WASM_OP_SELECT, dst, a, b, c);
 	}
 	case 0x20: /* local.get: pending entry, no code */
-		BL_TRY(read_idx(k, k->nlocals, "unknown local", &x));
+		BL_TRY(read_idx(k, k->nwlocals, "unknown local", &x));
 		BL_TRY(push(k, k->local_types[x]));
 		if (!dead(k))
 			k->stk[k->h - 1].slot = x;
@@ -1162,7 +1184,7 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 		return 0;
 	case 0x21:
 	case 0x22: {
-		BL_TRY(read_idx(k, k->nlocals, "unknown local", &x));
+		BL_TRY(read_idx(k, k->nwlocals, "unknown local", &x));
 		if (!dead(k) && k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const &&
 		    k->stk[k->h - 1].type == k->local_types[x]) {
 			struct entry e = k->stk[--k->h];

@@ -31,7 +31,8 @@
 #define WASM_MAX_FRAME_SLOTS 200000u
 #define WASM_PAGE 65536u
 #define WASM_MAX_PAGES 65536u
-#define WASM_RESERVE (8ull << 30)
+/* 8 GiB covers every u32 address + u32 offset; the extra page covers the access width. */
+#define WASM_RESERVE ((8ull << 30) + 65536)
 
 /* One slot of a frame (see ir.h). */
 typedef union wasm_slot {

@@ -92,7 +92,7 @@ static void build_core(struct mb *m)
 	section(m, 1, &s);
 	/* function */
 	s.n = 0;
-	put(&s, (uint8_t[]){ 6, 0, 0, 1, 2, 2, 1 }, 7);
+	put(&s, (uint8_t[]){ 7, 0, 0, 1, 2, 2, 1, 1 }, 8);
 	section(m, 3, &s);
 	/* memory: 1 page, no maximum */
 	s.n = 0;
@@ -100,9 +100,11 @@ static void build_core(struct mb *m)
 	section(m, 5, &s);
 	/* export */
 	s.n = 0;
-	leb(&s, 7);
-	static const char *const names[] = { "add", "divide", "load", "rec", "spin", "grow" };
-	for (uint8_t i = 0; i < 6; i++) {
+	leb(&s, 8);
+	static const char *const names[] = {
+		"add", "divide", "load", "rec", "spin", "grow", "far"
+	};
+	for (uint8_t i = 0; i < 7; i++) {
 		name(&s, names[i]);
 		u8(&s, 0);
 		u8(&s, i);
@@ -113,13 +115,15 @@ static void build_core(struct mb *m)
 	section(m, 7, &s);
 	/* code */
 	s.n = 0;
-	leb(&s, 6);
+	leb(&s, 7);
 	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6a, 0x0b }, 6); /* add */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6d, 0x0b }, 6); /* i32.div_s */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x28, 2, 0, 0x0b }, 6); /* i32.load */
 	body(&s, (uint8_t[]){ 0x10, 3, 0x0b }, 3); /* call self */
 	body(&s, (uint8_t[]){ 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b }, 6); /* loop br 0 */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x40, 0, 0x0b }, 5); /* memory.grow */
+	/* far: i64.load offset=0xffffffff, wrapped: the farthest access there is */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x29, 3, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xa7, 0x0b }, 11);
 	section(m, 10, &s);
 	/* custom "name": function names subsection */
 	struct mb sub = { .n = 0 };
@@ -244,6 +248,10 @@ static void test_memory_oob_trap(void **state)
 	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
 	assert_int_equal(call1(&f, "load", 0xfffffffcu, &r), WASM_ETRAP);
 	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	/* The largest address + offset + width still lands in the reservation. */
+	assert_int_equal(call1(&f, "far", 0xffffffffu, &r), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	assert_int_equal(call1(&f, "far", 0, &r), WASM_ETRAP);
 	/* Host accessors check bounds too. */
 	assert_int_equal(wasm_memory_write(e.u.memory, 65533, &v, 4), BL_ERANGE);
 	assert_int_equal(wasm_memory_read(e.u.memory, UINT64_MAX - 1, &v, 4), BL_ERANGE);
