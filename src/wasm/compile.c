@@ -880,15 +880,34 @@ static int op_mem(struct comp *k, const struct memop *o)
 	if (align > o->align)
 		return fail(k, "alignment must not be larger than natural");
 	if (o->store) {
-		BL_TRY(pop(k, o->t, NULL, &v));
-		uint64_t koff = off;
-		if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot, offset c + off */
-			koff += (uint32_t)k->stk[--k->h].cval;
-			a = k->zero_slot;
+		if (top_is_const(k, o->t) && k->stk[k->h - 1].cval == 0) {
+			k->h--; /* storing zero: read it from the zero slot */
+			v = k->zero_slot;
 		} else {
-			BL_TRY(pop(k, WASM_I32, NULL, &a));
+			BL_TRY(pop(k, o->t, NULL, &v));
 		}
-		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, koff);
+		if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot + immediate c */
+			uint64_t c = (uint32_t)k->stk[--k->h].cval;
+			return EMIT(k, (enum wasm_ir_op)o->ir, k->zero_slot, v, off, c);
+		}
+		BL_TRY(pop(k, WASM_I32, NULL, &a));
+		uint32_t at = k->last_op;
+		if (!dead(k) && at != NO_PATCH && k->code[at].u == WASM_OP_I32_ADD_I &&
+		    k->last_dst == at + 1 && k->code[at + 1].u == a && a == own_slot(k, k->h) &&
+		    v != a) {
+			/* "i32.add (x, c); store" -> store with x and c, as for loads. */
+			uint64_t base = k->code[at + 2].u, imm = k->code[at + 3].u;
+			k->code[at].u = o->ir;
+			k->code[at + 1].u = base;
+			k->code[at + 2].u = v;
+			k->code[at + 3].u = off;
+			BL_TRY(grow_code(k, 1));
+			k->code[k->n++].u = imm;
+			k->last_dst = NO_PATCH;
+			k->last_op = NO_PATCH;
+			return 0;
+		}
+		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, off, 0);
 	}
 	if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot + immediate c */
 		uint64_t c = (uint32_t)k->stk[--k->h].cval;

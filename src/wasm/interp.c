@@ -233,24 +233,24 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		SL(1).field = conv v_;                                                             \
 		NEXT(4);                                                                           \
 	}
-/* Stores: addr val offset — the address is operand 1. */
+/* Stores: addr val offset imm — the address is operand 1. */
 #ifdef WASM_BOUNDS_CHECKS
 #define SEA(size)                                                                                  \
 	({                                                                                         \
-		uint64_t ea_ = (uint64_t)SL(1).i32 + OPND(3);                                      \
+		uint64_t ea_ = (uint64_t)(uint32_t)(SL(1).i32 + (uint32_t)OPND(4)) + OPND(3);      \
 		if (BL_NEVER(ea_ + (size) > memsize))                                              \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		mem + ea_;                                                                         \
 	})
 #else
-#define SEA(size) (mem + (uint64_t)SL(1).i32 + OPND(3))
+#define SEA(size) (mem + (uint64_t)(uint32_t)(SL(1).i32 + (uint32_t)OPND(4)) + OPND(3))
 #endif
 #define STORE(name, ctype, field)                                                                  \
 	L_##name:                                                                                  \
 	{                                                                                          \
 		ctype v_ = (ctype)SL(2).field;                                                     \
 		memcpy(SEA(sizeof(ctype)), &v_, sizeof(ctype));                                    \
-		NEXT(3);                                                                           \
+		NEXT(4);                                                                           \
 	}
 
 #define UN(name, expr)                                                                             \

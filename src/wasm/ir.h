@@ -47,7 +47,8 @@ union wasm_cell {
  *   moves:    COPY dst src; CONST dst i; SELECT dst a b cond
  *             GLOBAL_GET dst x; GLOBAL_SET x src; REF_FUNC dst x
  *   memory:   loads dst addr imm offset, address = ((addr + imm) mod 2^32) + offset
- *             (imm folds a preceding i32.add of a constant); stores addr val offset;
+ *             (imm folds a preceding i32.add of a constant); stores addr val
+ *             offset imm, same address;
  *             MEMORY_SIZE dst;
  *             MEMORY_GROW dst delta; MEMORY_FILL d v n; MEMORY_COPY d s n;
  *             MEMORY_INIT x d s n; DATA_DROP x
@@ -105,15 +106,15 @@ union wasm_cell {
 	X(I64_LOAD16_U, 4, 0)                                                                      \
 	X(I64_LOAD32_S, 4, 0)                                                                      \
 	X(I64_LOAD32_U, 4, 0)                                                                      \
-	X(I32_STORE, 3, 0)                                                                         \
-	X(I64_STORE, 3, 0)                                                                         \
-	X(F32_STORE, 3, 0)                                                                         \
-	X(F64_STORE, 3, 0)                                                                         \
-	X(I32_STORE8, 3, 0)                                                                        \
-	X(I32_STORE16, 3, 0)                                                                       \
-	X(I64_STORE8, 3, 0)                                                                        \
-	X(I64_STORE16, 3, 0)                                                                       \
-	X(I64_STORE32, 3, 0)
+	X(I32_STORE, 4, 0)                                                                         \
+	X(I64_STORE, 4, 0)                                                                         \
+	X(F32_STORE, 4, 0)                                                                         \
+	X(F64_STORE, 4, 0)                                                                         \
+	X(I32_STORE8, 4, 0)                                                                        \
+	X(I32_STORE16, 4, 0)                                                                       \
+	X(I64_STORE8, 4, 0)                                                                        \
+	X(I64_STORE16, 4, 0)                                                                       \
+	X(I64_STORE32, 4, 0)
 
 /* Unary numeric operators: dst a. */
 #define WASM_IR_UNOPS(X)                                                                           \
