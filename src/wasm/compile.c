@@ -47,6 +47,7 @@ struct comp {
 	uint32_t nlocals; /* slots before the operand stack: Wasm locals + the zero slot */
 	uint32_t nwlocals; /* Wasm locals (params included) */
 	uint32_t zero_slot; /* a hidden local that is always 0 (constant addresses) */
+	bool opt; /* the peepholes above; off only for differential testing */
 	uint8_t *local_types;
 	struct entry *stk;
 	uint32_t h, cap_h, max_h;
@@ -116,7 +117,7 @@ static int emit0(struct comp *k, enum wasm_ir_op op)
 static int emit_dst(struct comp *k, enum wasm_ir_op op, int n, const uint64_t *ops)
 {
 	BL_TRY(emit(k, op, n, ops));
-	if (!dead(k))
+	if (!dead(k) && k->opt)
 		k->last_dst = k->n - (uint32_t)n;
 	return 0;
 }
@@ -1126,6 +1127,11 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 /* i32/i64 constants stay pending until used (see op_numeric_imm). */
 static int push_const(struct comp *k, uint8_t t, uint64_t v)
 {
+	if (!k->opt) {
+		uint32_t dst = own_slot(k, k->h);
+		BL_TRY(push(k, t));
+		return EMIT(k, WASM_OP_CONST, dst, v);
+	}
 	BL_TRY(push(k, t));
 	if (!dead(k)) {
 		k->stk[k->h - 1].is_const = true;
@@ -1196,6 +1202,11 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	}
 	case 0x20: /* local.get: pending entry, no code */
 		BL_TRY(read_idx(k, k->nwlocals, "unknown local", &x));
+		if (!k->opt) {
+			dst = own_slot(k, k->h);
+			BL_TRY(push(k, k->local_types[x]));
+			return EMIT(k, WASM_OP_COPY, dst, x);
+		}
 		BL_TRY(push(k, k->local_types[x]));
 		if (!dead(k))
 			k->stk[k->h - 1].slot = x;
@@ -1347,6 +1358,7 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 	k.ft = &m->types[out->type];
 	k.last_dst = NO_PATCH;
 	k.last_op = NO_PATCH;
+	k.opt = !m->noopt;
 	BL_TRY_GOTO(rc, read_locals(&k, body), out_free);
 	BL_TRY_GOTO(rc,
 	            push_ctl(&k, CTL_FUNC, 0, NULL, k.ft->nresults, k.ft->types + k.ft->nparams),

@@ -776,13 +776,14 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 	return 0;
 }
 
-struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len)
+struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len, bool optimize)
 {
 	struct wasm_module *m = calloc(1, sizeof(*m));
 	if (!m) {
 		bl_err(BL_ENOMEM, "out of memory");
 		return NULL;
 	}
+	m->noopt = !optimize;
 	m->bin = malloc(len ? len : 1);
 	if (!m->bin) {
 		bl_err(BL_ENOMEM, "out of memory");

@@ -128,6 +128,7 @@ struct wasm_code {
 };
 
 struct wasm_module {
+	bool noopt; /* compile without peepholes (differential testing only) */
 	uint8_t *bin; /* owned copy of the binary */
 	size_t bin_len;
 	uint32_t ntypes;
@@ -244,7 +245,9 @@ struct wasm_store {
 /* ---- interfaces between the files ---- */
 
 /* decode.c: parse, validate (via compile.c) and build a module. */
-struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len);
+struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len, bool optimize);
+/* wasm_module_load with the compiler's peepholes on or off (tests compare the two). */
+struct wasm_module *wasm_module_load_ex(const uint8_t *bytes, size_t len, bool optimize);
 void wasm_module_destroy(struct wasm_module *m);
 /* Read a value type; BL_EINVAL for unknown ones (v128 is BL_EUNSUPP). */
 BL_MUST_CHECK int wasm_read_valtype(struct bl_cur *c, uint8_t *t);

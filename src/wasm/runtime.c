@@ -820,7 +820,13 @@ int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
 
 wasm_module_t *wasm_module_load(const uint8_t *bytes, size_t len)
 {
-	struct wasm_module *m = wasm_decode(bytes, len);
+	const char *noopt = getenv("BAILEY_WASM_NOOPT");
+	return wasm_module_load_ex(bytes, len, !(noopt && *noopt));
+}
+
+wasm_module_t *wasm_module_load_ex(const uint8_t *bytes, size_t len, bool optimize)
+{
+	struct wasm_module *m = wasm_decode(bytes, len, optimize);
 	if (!m)
 		return NULL;
 	const char *dump = getenv("BAILEY_WASM_DUMP");
