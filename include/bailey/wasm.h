@@ -112,7 +112,7 @@ struct wasm_config {
 	uint32_t max_table_elems; /* per table [10,000,000] */
 	uint32_t max_call_depth; /* nested wasm calls [20,000] */
 	uint32_t max_stack_slots; /* 8-byte value-stack slots [4 Mi] */
-	uint64_t budget; /* checks (calls + loop iterations) before WASM_TRAP_INTERRUPTED [none] */
+	uint64_t budget; /* calls + taken branches before WASM_TRAP_INTERRUPTED [none] */
 };
 
 /* ---- modules ---- */
