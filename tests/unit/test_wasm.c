@@ -325,6 +325,46 @@ static void test_deadline(void **state)
 	teardown_core(&f);
 }
 
+/* Stores on several threads trap independently (thread-local jump buffers and signal stacks). */
+static void *trap_worker(void *arg)
+{
+	wasm_module_t *mod = arg;
+	wasm_store_t *st = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	intptr_t ok = st && wasm_instantiate(st, mod, NULL, NULL, &inst) == 0;
+	for (int i = 0; ok && i < 200; i++) {
+		wasm_val_t a[2], r[1];
+		memset(a, 0, sizeof(a));
+		a[0].i32 = 70000u + (uint32_t)i;
+		struct wasm_extern e;
+		ok = wasm_instance_export(inst, "load", &e) == 0 &&
+		     wasm_call(st, e.u.func, a, 1, r, 1) == WASM_ETRAP &&
+		     wasm_store_last_trap(st)->kind == WASM_TRAP_MEMORY_OOB;
+		a[0].i32 = (uint32_t)i * 4;
+		ok = ok && wasm_call(st, e.u.func, a, 1, r, 1) == 0 && r[0].i32 == 0;
+	}
+	wasm_store_delete(st);
+	return (void *)ok;
+}
+
+static void test_threads_trap_independently(void **state)
+{
+	(void)state;
+	struct mb m;
+	pthread_t th[4];
+	build_core(&m);
+	wasm_module_t *mod = wasm_module_load(m.b, m.n);
+	assert_non_null(mod);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, trap_worker, mod), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ok;
+		pthread_join(th[i], &ok);
+		assert_true(ok != NULL);
+	}
+	wasm_module_free(mod);
+}
+
 /* ---- host functions ---- */
 
 static int host_mul(struct wasm_caller *c, void *env, wasm_val_t *args)
@@ -573,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_interrupt_from_thread),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_threads_trap_independently),
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
 		cmocka_unit_test(test_malformed_modules),
