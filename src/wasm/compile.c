@@ -1347,6 +1347,91 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	return fail(k, "illegal opcode");
 }
 
+/* ---- the accumulator pass (ir.h, WASM_IR_ACCOPS) ---- */
+
+static enum wasm_ir_op acc_form(uint64_t op)
+{
+	switch (op) {
+#define ACCF(b)                                                                                    \
+	case WASM_OP_##b: return WASM_OP_##b##_A;
+		WASM_IR_ACC_BASES(ACCF)
+#undef ACCF
+	default: return WASM_OP_COUNT_;
+	}
+}
+
+/* Operands may swap: only two-slot forms (not *_I, whose b is an immediate). */
+static bool acc_commutes(uint64_t op)
+{
+	return op == WASM_OP_I32_ADD || op == WASM_OP_I32_MUL || op == WASM_OP_I32_AND ||
+	       op == WASM_OP_I32_OR || op == WASM_OP_I32_XOR;
+}
+
+static bool writes_acc(uint64_t op)
+{
+	switch (op) {
+#define ACCW(b)                                                                                    \
+	case WASM_OP_##b:                                                                          \
+	case WASM_OP_##b##_A:
+		WASM_IR_ACC_BASES(ACCW)
+#undef ACCW
+	case WASM_OP_I32_LOAD:
+	case WASM_OP_I32_LOAD8_S:
+	case WASM_OP_I32_LOAD8_U:
+	case WASM_OP_I32_LOAD16_S:
+	case WASM_OP_I32_LOAD16_U: return true;
+	default: return false;
+	}
+}
+
+/*
+ * After all other rewriting: an accumulator operator whose operand a was
+ * written by the instruction just before it (and no branch lands between
+ * them) takes a from the accumulator. Branch targets are found from the
+ * label operands; a call's return lands after CALL, which writes no
+ * accumulator, so it needs no mark.
+ */
+static void acc_pass(union wasm_cell *c, uint32_t n)
+{
+	bool *target = calloc((size_t)n + 1, sizeof(bool));
+	if (!target)
+		return; /* an optimisation only */
+	for (uint32_t i = 0; i < n;) {
+		uint32_t op = (uint32_t)c[i].u, nc = wasm_ir_ncells[op];
+		for (uint32_t k = 0; k < nc; k++)
+			if (wasm_ir_labels[op] & (1u << k))
+				target[c[i + 1 + k].u] = true;
+		if (op == WASM_OP_BR_TABLE) {
+			uint32_t cnt = (uint32_t)c[i + 2].u + 1;
+			for (uint32_t k = 0; k < cnt; k++)
+				target[c[i + 3 + k].u] = true;
+			nc += cnt;
+		}
+		i += 1 + nc;
+	}
+	uint32_t prev = NO_PATCH;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t op = (uint32_t)c[i].u, nc = wasm_ir_ncells[op];
+		if (target[i])
+			prev = NO_PATCH;
+		enum wasm_ir_op a = acc_form(op);
+		if (a != WASM_OP_COUNT_ && prev != NO_PATCH && writes_acc(c[prev].u)) {
+			if (c[prev + 1].u == c[i + 2].u) {
+				c[i].u = a;
+			} else if (c[prev + 1].u == c[i + 3].u && acc_commutes(op)) {
+				c[i + 3].u = c[i + 2].u; /* b op a: a from the accumulator */
+				c[i + 2].u = c[prev + 1].u;
+				c[i].u = a;
+			}
+		}
+		if (op == WASM_OP_BR_TABLE)
+			nc += (uint32_t)c[i + 2].u + 1;
+		prev = i;
+		i += 1 + nc;
+	}
+	free(target);
+}
+
 int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struct bl_cur *body,
                       struct wasm_code *out)
 {
@@ -1390,6 +1475,8 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 		rc = bl_err(BL_ERANGE, "function frame too large");
 		goto out_free;
 	}
+	if (k.opt)
+		acc_pass(k.code, k.n);
 	out->cells = k.code;
 	out->ncells = k.n;
 	k.code = NULL;

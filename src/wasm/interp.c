@@ -233,6 +233,15 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		SL(1).field = conv v_;                                                             \
 		NEXT(4);                                                                           \
 	}
+/* i32 loads also leave the value in the accumulator (see ir.h). */
+#define LOAD_ACC(name, ctype, field, conv)                                                         \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		ctype v_;                                                                          \
+		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
+		SL(1).field = acc = conv v_;                                                       \
+		NEXT(4);                                                                           \
+	}
 /* Stores: addr val offset imm — the address is operand 1. */
 #ifdef WASM_BOUNDS_CHECKS
 #define SEA(size)                                                                                  \
@@ -269,6 +278,33 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		NEXT(3);                                                                           \
 	}
 #define D SL(1)
+/* i32 operators with an accumulator twin (ir.h, WASM_IR_ACCOPS). */
+#define ACC_BIN(name, expr)                                                                        \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint32_t a_ = SL(2).i32, b_ = SL(3).i32;                                           \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint32_t a_ = acc, b_ = SL(3).i32;                                                 \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}
+#define ACC_IMM(name, expr)                                                                        \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint32_t a_ = SL(2).i32, b_ = (uint32_t)OPND(3);                                   \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint32_t a_ = acc, b_ = (uint32_t)OPND(3);                                         \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}
 #define BIN_I32(name, op) BIN(name, D.i32 = a_.i32 op b_.i32)
 #define BIN_I64(name, op) BIN(name, D.i64 = a_.i64 op b_.i64)
 #define CMP_I32(name, op, t) BIN(name, D.i32 = (t)a_.i32 op(t) b_.i32)
@@ -306,6 +342,7 @@ static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
 	const union wasm_cell *pc;
 	struct wasm_func *callee;
 	wasm_slot_t *nfp;
+	uint32_t acc = 0; /* the accumulator (ir.h) */
 
 #define RELOAD_MEM()                                                                               \
 	do {                                                                                       \
@@ -526,14 +563,14 @@ L_ELEM_DROP:
 	NEXT(1);
 
 	/* ---- memory ---- */
-	LOAD(I32_LOAD, uint32_t, i32, )
+	LOAD_ACC(I32_LOAD, uint32_t, i32, )
 	LOAD(I64_LOAD, uint64_t, i64, )
 	LOAD(F32_LOAD, uint32_t, i32, )
 	LOAD(F64_LOAD, uint64_t, i64, )
-	LOAD(I32_LOAD8_S, int8_t, i32, (uint32_t)(int32_t))
-	LOAD(I32_LOAD8_U, uint8_t, i32, (uint32_t))
-	LOAD(I32_LOAD16_S, int16_t, i32, (uint32_t)(int32_t))
-	LOAD(I32_LOAD16_U, uint16_t, i32, (uint32_t))
+	LOAD_ACC(I32_LOAD8_S, int8_t, i32, (uint32_t)(int32_t))
+	LOAD_ACC(I32_LOAD8_U, uint8_t, i32, (uint32_t))
+	LOAD_ACC(I32_LOAD16_S, int16_t, i32, (uint32_t)(int32_t))
+	LOAD_ACC(I32_LOAD16_U, uint16_t, i32, (uint32_t))
 	LOAD(I64_LOAD8_S, int8_t, i64, (uint64_t)(int64_t))
 	LOAD(I64_LOAD8_U, uint8_t, i64, (uint64_t))
 	LOAD(I64_LOAD16_S, int16_t, i64, (uint64_t)(int64_t))
@@ -698,9 +735,9 @@ L_ELEM_DROP:
 	CMP_F64(F64_GT, >)
 	CMP_F64(F64_LE, <=)
 	CMP_F64(F64_GE, >=)
-	BIN_I32(I32_ADD, +)
-	BIN_I32(I32_SUB, -)
-	BIN_I32(I32_MUL, *)
+	ACC_BIN(I32_ADD, a_ + b_)
+	ACC_BIN(I32_SUB, a_ - b_)
+	ACC_BIN(I32_MUL, a_ * b_)
 	BIN(I32_DIV_S, {
 		if (BL_NEVER(b_.i32 == 0))
 			TRAP(WASM_TRAP_DIV_ZERO);
@@ -723,12 +760,12 @@ L_ELEM_DROP:
 			TRAP(WASM_TRAP_DIV_ZERO);
 		D.i32 = a_.i32 % b_.i32;
 	})
-	BIN_I32(I32_AND, &)
-	BIN_I32(I32_OR, |)
-	BIN_I32(I32_XOR, ^)
-	BIN(I32_SHL, D.i32 = a_.i32 << (b_.i32 & 31))
-	BIN(I32_SHR_S, D.i32 = (uint32_t)((int32_t)a_.i32 >> (b_.i32 & 31)))
-	BIN(I32_SHR_U, D.i32 = a_.i32 >> (b_.i32 & 31))
+	ACC_BIN(I32_AND, a_ & b_)
+	ACC_BIN(I32_OR, a_ | b_)
+	ACC_BIN(I32_XOR, a_ ^ b_)
+	ACC_BIN(I32_SHL, a_ << (b_ & 31))
+	ACC_BIN(I32_SHR_S, (uint32_t)((int32_t)a_ >> (b_ & 31)))
+	ACC_BIN(I32_SHR_U, a_ >> (b_ & 31))
 	BIN(I32_ROTL, D.i32 = rotl32(a_.i32, b_.i32))
 	BIN(I32_ROTR, D.i32 = rotr32(a_.i32, b_.i32))
 	BIN_I64(I64_ADD, +)
@@ -795,15 +832,15 @@ L_ELEM_DROP:
 		SL(1).i64 = (expr);                                                                \
 		NEXT(3);                                                                           \
 	}
-	IMM32(I32_ADD_I, a_ + b_)
-	IMM32(I32_SUB_I, a_ - b_)
-	IMM32(I32_MUL_I, a_ * b_)
-	IMM32(I32_AND_I, a_ & b_)
-	IMM32(I32_OR_I, a_ | b_)
-	IMM32(I32_XOR_I, a_ ^ b_)
-	IMM32(I32_SHL_I, a_ << (b_ & 31))
-	IMM32(I32_SHR_S_I, (uint32_t)((int32_t)a_ >> (b_ & 31)))
-	IMM32(I32_SHR_U_I, a_ >> (b_ & 31))
+	ACC_IMM(I32_ADD_I, a_ + b_)
+	ACC_IMM(I32_SUB_I, a_ - b_)
+	ACC_IMM(I32_MUL_I, a_ * b_)
+	ACC_IMM(I32_AND_I, a_ & b_)
+	ACC_IMM(I32_OR_I, a_ | b_)
+	ACC_IMM(I32_XOR_I, a_ ^ b_)
+	ACC_IMM(I32_SHL_I, a_ << (b_ & 31))
+	ACC_IMM(I32_SHR_S_I, (uint32_t)((int32_t)a_ >> (b_ & 31)))
+	ACC_IMM(I32_SHR_U_I, a_ >> (b_ & 31))
 	IMM32(I32_EQ_I, a_ == b_)
 	IMM32(I32_NE_I, a_ != b_)
 	IMM32(I32_LT_S_I, (int32_t)a_ < (int32_t)b_)
@@ -823,7 +860,7 @@ L_ELEM_DROP:
 	IMM64(I64_SHL_I, a_ << (b_ & 63))
 	IMM64(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
 	IMM64(I64_SHR_U_I, a_ >> (b_ & 63))
-	IMM32(I32_RSUB_I, b_ - a_)
+	ACC_IMM(I32_RSUB_I, b_ - a_)
 	IMM64(I64_RSUB_I, b_ - a_)
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {

@@ -356,7 +356,57 @@ union wasm_cell {
 	X(BR_IF_I32_GE_S_I, 3, 4)                                                                  \
 	X(BR_IF_I32_GE_U_I, 3, 4)
 
-#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X)
+/*
+ * The accumulator: these i32 operators also leave their result in a register
+ * of the interpreter, and each has an _A twin (same cells) that takes operand
+ * a from that register instead of its slot. compile.c uses a twin only when
+ * the instruction right before (no label between) wrote a and the register
+ * (an operator below or an i32 load), which saves a store-to-load round trip
+ * on dependent chains.
+ */
+#define WASM_IR_ACC_BASES(Y)                                                                       \
+	Y(I32_ADD)                                                                                 \
+	Y(I32_SUB)                                                                                 \
+	Y(I32_MUL)                                                                                 \
+	Y(I32_AND)                                                                                 \
+	Y(I32_OR)                                                                                  \
+	Y(I32_XOR)                                                                                 \
+	Y(I32_SHL)                                                                                 \
+	Y(I32_SHR_S)                                                                               \
+	Y(I32_SHR_U)                                                                               \
+	Y(I32_ADD_I)                                                                               \
+	Y(I32_SUB_I)                                                                               \
+	Y(I32_MUL_I)                                                                               \
+	Y(I32_AND_I)                                                                               \
+	Y(I32_OR_I)                                                                                \
+	Y(I32_XOR_I)                                                                               \
+	Y(I32_SHL_I)                                                                               \
+	Y(I32_SHR_S_I)                                                                             \
+	Y(I32_SHR_U_I)                                                                             \
+	Y(I32_RSUB_I)
+
+#define WASM_IR_ACCOPS(X)                                                                          \
+	X(I32_ADD_A, 3, 0)                                                                         \
+	X(I32_SUB_A, 3, 0)                                                                         \
+	X(I32_MUL_A, 3, 0)                                                                         \
+	X(I32_AND_A, 3, 0)                                                                         \
+	X(I32_OR_A, 3, 0)                                                                          \
+	X(I32_XOR_A, 3, 0)                                                                         \
+	X(I32_SHL_A, 3, 0)                                                                         \
+	X(I32_SHR_S_A, 3, 0)                                                                       \
+	X(I32_SHR_U_A, 3, 0)                                                                       \
+	X(I32_ADD_I_A, 3, 0)                                                                       \
+	X(I32_SUB_I_A, 3, 0)                                                                       \
+	X(I32_MUL_I_A, 3, 0)                                                                       \
+	X(I32_AND_I_A, 3, 0)                                                                       \
+	X(I32_OR_I_A, 3, 0)                                                                        \
+	X(I32_XOR_I_A, 3, 0)                                                                       \
+	X(I32_SHL_I_A, 3, 0)                                                                       \
+	X(I32_SHR_S_I_A, 3, 0)                                                                     \
+	X(I32_SHR_U_I_A, 3, 0)                                                                     \
+	X(I32_RSUB_I_A, 3, 0)
+
+#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X) WASM_IR_ACCOPS(X)
 
 #define WASM_IR_ALL(X)                                                                             \
 	WASM_IR_CONTROL(X) WASM_IR_MEMOPS(X) WASM_IR_UNOPS(X) WASM_IR_BINOPS(X) WASM_IR_FUSED(X)
