@@ -1355,31 +1355,50 @@ static enum wasm_ir_op acc_form(uint64_t op)
 #define ACCF(b)                                                                                    \
 	case WASM_OP_##b: return WASM_OP_##b##_A;
 		WASM_IR_ACC_BASES(ACCF)
+		WASM_IR_ACC64_BASES(ACCF)
+		WASM_IR_ACCF_BASES(ACCF)
 #undef ACCF
 	default: return WASM_OP_COUNT_;
 	}
 }
 
-/* Operands may swap: only two-slot forms (not *_I, whose b is an immediate). */
-static bool acc_commutes(uint64_t op)
-{
-	return op == WASM_OP_I32_ADD || op == WASM_OP_I32_MUL || op == WASM_OP_I32_AND ||
-	       op == WASM_OP_I32_OR || op == WASM_OP_I32_XOR;
-}
-
-static bool writes_acc(uint64_t op)
+/* Which accumulator an instruction reads (as a twin) or writes: 1 i32, 2 i64, 3 f64, 0 none. */
+static int acc_class(uint64_t op)
 {
 	switch (op) {
 #define ACCW(b)                                                                                    \
 	case WASM_OP_##b:                                                                          \
 	case WASM_OP_##b##_A:
 		WASM_IR_ACC_BASES(ACCW)
-#undef ACCW
 	case WASM_OP_I32_LOAD:
 	case WASM_OP_I32_LOAD8_S:
 	case WASM_OP_I32_LOAD8_U:
 	case WASM_OP_I32_LOAD16_S:
-	case WASM_OP_I32_LOAD16_U: return true;
+	case WASM_OP_I32_LOAD16_U: return 1; WASM_IR_ACC64_BASES(ACCW)
+	case WASM_OP_I64_LOAD: return 2; WASM_IR_ACCF_BASES(ACCW)
+	case WASM_OP_F64_LOAD: return 3;
+#undef ACCW
+	default: return 0;
+	}
+}
+
+/*
+ * Operands may swap: integer two-slot forms only (not *_I, whose b is an
+ * immediate; not floats, where swapping would change which NaN propagates).
+ */
+static bool acc_commutes(uint64_t op)
+{
+	switch (op) {
+	case WASM_OP_I32_ADD:
+	case WASM_OP_I32_MUL:
+	case WASM_OP_I32_AND:
+	case WASM_OP_I32_OR:
+	case WASM_OP_I32_XOR:
+	case WASM_OP_I64_ADD:
+	case WASM_OP_I64_MUL:
+	case WASM_OP_I64_AND:
+	case WASM_OP_I64_OR:
+	case WASM_OP_I64_XOR: return true;
 	default: return false;
 	}
 }
@@ -1415,7 +1434,8 @@ static void acc_pass(union wasm_cell *c, uint32_t n)
 		if (target[i])
 			prev = NO_PATCH;
 		enum wasm_ir_op a = acc_form(op);
-		if (a != WASM_OP_COUNT_ && prev != NO_PATCH && writes_acc(c[prev].u)) {
+		if (a != WASM_OP_COUNT_ && prev != NO_PATCH &&
+		    acc_class(c[prev].u) == acc_class(op)) {
 			if (c[prev + 1].u == c[i + 2].u) {
 				c[i].u = a;
 			} else if (c[prev + 1].u == c[i + 3].u && acc_commutes(op)) {

@@ -242,6 +242,14 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		SL(1).field = acc = conv v_;                                                       \
 		NEXT(4);                                                                           \
 	}
+#define LOAD_ACC64(name, ctype, field, conv)                                                       \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		ctype v_;                                                                          \
+		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
+		SL(1).field = acc64 = conv v_;                                                     \
+		NEXT(4);                                                                           \
+	}
 /* Stores: addr val offset imm — the address is operand 1. */
 #ifdef WASM_BOUNDS_CHECKS
 #define SEA(size)                                                                                  \
@@ -290,6 +298,45 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 	{                                                                                          \
 		uint32_t a_ = acc, b_ = SL(3).i32;                                                 \
 		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}
+#define ACC64_BIN(name, expr)                                                                      \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint64_t a_ = SL(2).i64, b_ = SL(3).i64;                                           \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint64_t a_ = acc64, b_ = SL(3).i64;                                               \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}
+#define ACC64_IMM(name, expr)                                                                      \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint64_t a_ = SL(2).i64, b_ = OPND(3);                                             \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint64_t a_ = acc64, b_ = OPND(3);                                                 \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}
+#define ACCF_BIN(name, expr)                                                                       \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		double a_ = SL(2).f64, b_ = SL(3).f64;                                             \
+		SL(1).f64 = facc = (expr);                                                         \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		double a_ = facc, b_ = SL(3).f64;                                                  \
+		SL(1).f64 = facc = (expr);                                                         \
 		NEXT(3);                                                                           \
 	}
 #define ACC_IMM(name, expr)                                                                        \
@@ -342,7 +389,9 @@ static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
 	const union wasm_cell *pc;
 	struct wasm_func *callee;
 	wasm_slot_t *nfp;
-	uint32_t acc = 0; /* the accumulator (ir.h) */
+	uint32_t acc = 0; /* the accumulators (ir.h) */
+	uint64_t acc64 = 0;
+	double facc = 0;
 
 #define RELOAD_MEM()                                                                               \
 	do {                                                                                       \
@@ -564,9 +613,14 @@ L_ELEM_DROP:
 
 	/* ---- memory ---- */
 	LOAD_ACC(I32_LOAD, uint32_t, i32, )
-	LOAD(I64_LOAD, uint64_t, i64, )
+	LOAD_ACC64(I64_LOAD, uint64_t, i64, )
 	LOAD(F32_LOAD, uint32_t, i32, )
-	LOAD(F64_LOAD, uint64_t, i64, )
+L_F64_LOAD : {
+	double v_;
+	memcpy(&v_, EA(2, 8), 8);
+	SL(1).f64 = facc = v_;
+	NEXT(4);
+}
 	LOAD_ACC(I32_LOAD8_S, int8_t, i32, (uint32_t)(int32_t))
 	LOAD_ACC(I32_LOAD8_U, uint8_t, i32, (uint32_t))
 	LOAD_ACC(I32_LOAD16_S, int16_t, i32, (uint32_t)(int32_t))
@@ -768,9 +822,9 @@ L_ELEM_DROP:
 	ACC_BIN(I32_SHR_U, a_ >> (b_ & 31))
 	BIN(I32_ROTL, D.i32 = rotl32(a_.i32, b_.i32))
 	BIN(I32_ROTR, D.i32 = rotr32(a_.i32, b_.i32))
-	BIN_I64(I64_ADD, +)
-	BIN_I64(I64_SUB, -)
-	BIN_I64(I64_MUL, *)
+	ACC64_BIN(I64_ADD, a_ + b_)
+	ACC64_BIN(I64_SUB, a_ - b_)
+	ACC64_BIN(I64_MUL, a_ * b_)
 	BIN(I64_DIV_S, {
 		if (BL_NEVER(b_.i64 == 0))
 			TRAP(WASM_TRAP_DIV_ZERO);
@@ -793,12 +847,12 @@ L_ELEM_DROP:
 			TRAP(WASM_TRAP_DIV_ZERO);
 		D.i64 = a_.i64 % b_.i64;
 	})
-	BIN_I64(I64_AND, &)
-	BIN_I64(I64_OR, |)
-	BIN_I64(I64_XOR, ^)
-	BIN(I64_SHL, D.i64 = a_.i64 << (b_.i64 & 63))
-	BIN(I64_SHR_S, D.i64 = (uint64_t)((int64_t)a_.i64 >> (b_.i64 & 63)))
-	BIN(I64_SHR_U, D.i64 = a_.i64 >> (b_.i64 & 63))
+	ACC64_BIN(I64_AND, a_ & b_)
+	ACC64_BIN(I64_OR, a_ | b_)
+	ACC64_BIN(I64_XOR, a_ ^ b_)
+	ACC64_BIN(I64_SHL, a_ << (b_ & 63))
+	ACC64_BIN(I64_SHR_S, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+	ACC64_BIN(I64_SHR_U, a_ >> (b_ & 63))
 	BIN(I64_ROTL, D.i64 = rotl64(a_.i64, b_.i64))
 	BIN(I64_ROTR, D.i64 = rotr64(a_.i64, b_.i64))
 	BIN(F32_ADD, D.f32 = a_.f32 + b_.f32)
@@ -808,10 +862,10 @@ L_ELEM_DROP:
 	BIN(F32_MIN, D.f32 = f32_min(a_.f32, b_.f32))
 	BIN(F32_MAX, D.f32 = f32_max(a_.f32, b_.f32))
 	BIN(F32_COPYSIGN, D.i32 = (a_.i32 & 0x7fffffffu) | (b_.i32 & 0x80000000u))
-	BIN(F64_ADD, D.f64 = a_.f64 + b_.f64)
-	BIN(F64_SUB, D.f64 = a_.f64 - b_.f64)
-	BIN(F64_MUL, D.f64 = a_.f64 * b_.f64)
-	BIN(F64_DIV, D.f64 = a_.f64 / b_.f64)
+	ACCF_BIN(F64_ADD, a_ + b_)
+	ACCF_BIN(F64_SUB, a_ - b_)
+	ACCF_BIN(F64_MUL, a_ * b_)
+	ACCF_BIN(F64_DIV, a_ / b_)
 	BIN(F64_MIN, D.f64 = f64_min(a_.f64, b_.f64))
 	BIN(F64_MAX, D.f64 = f64_max(a_.f64, b_.f64))
 	BIN(F64_COPYSIGN,
@@ -851,17 +905,17 @@ L_ELEM_DROP:
 	IMM32(I32_LE_U_I, a_ <= b_)
 	IMM32(I32_GE_S_I, (int32_t)a_ >= (int32_t)b_)
 	IMM32(I32_GE_U_I, a_ >= b_)
-	IMM64(I64_ADD_I, a_ + b_)
-	IMM64(I64_SUB_I, a_ - b_)
-	IMM64(I64_MUL_I, a_ * b_)
-	IMM64(I64_AND_I, a_ & b_)
-	IMM64(I64_OR_I, a_ | b_)
-	IMM64(I64_XOR_I, a_ ^ b_)
-	IMM64(I64_SHL_I, a_ << (b_ & 63))
-	IMM64(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
-	IMM64(I64_SHR_U_I, a_ >> (b_ & 63))
+	ACC64_IMM(I64_ADD_I, a_ + b_)
+	ACC64_IMM(I64_SUB_I, a_ - b_)
+	ACC64_IMM(I64_MUL_I, a_ * b_)
+	ACC64_IMM(I64_AND_I, a_ & b_)
+	ACC64_IMM(I64_OR_I, a_ | b_)
+	ACC64_IMM(I64_XOR_I, a_ ^ b_)
+	ACC64_IMM(I64_SHL_I, a_ << (b_ & 63))
+	ACC64_IMM(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+	ACC64_IMM(I64_SHR_U_I, a_ >> (b_ & 63))
 	ACC_IMM(I32_RSUB_I, b_ - a_)
-	IMM64(I64_RSUB_I, b_ - a_)
+	ACC64_IMM(I64_RSUB_I, b_ - a_)
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {
 		JUMP(pc[2].l);

@@ -362,7 +362,8 @@ union wasm_cell {
  * a from that register instead of its slot. compile.c uses a twin only when
  * the instruction right before (no label between) wrote a and the register
  * (an operator below or an i32 load), which saves a store-to-load round trip
- * on dependent chains.
+ * on dependent chains. The same holds for i64 (its own register; written also
+ * by i64.load) and f64 (add, sub, mul, div; written also by f64.load).
  */
 #define WASM_IR_ACC_BASES(Y)                                                                       \
 	Y(I32_ADD)                                                                                 \
@@ -406,7 +407,59 @@ union wasm_cell {
 	X(I32_SHR_U_I_A, 3, 0)                                                                     \
 	X(I32_RSUB_I_A, 3, 0)
 
-#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X) WASM_IR_ACCOPS(X)
+#define WASM_IR_ACC64_BASES(Y)                                                                     \
+	Y(I64_ADD)                                                                                 \
+	Y(I64_SUB)                                                                                 \
+	Y(I64_MUL)                                                                                 \
+	Y(I64_AND)                                                                                 \
+	Y(I64_OR)                                                                                  \
+	Y(I64_XOR)                                                                                 \
+	Y(I64_SHL)                                                                                 \
+	Y(I64_SHR_S)                                                                               \
+	Y(I64_SHR_U)                                                                               \
+	Y(I64_ADD_I)                                                                               \
+	Y(I64_SUB_I)                                                                               \
+	Y(I64_MUL_I)                                                                               \
+	Y(I64_AND_I)                                                                               \
+	Y(I64_OR_I)                                                                                \
+	Y(I64_XOR_I)                                                                               \
+	Y(I64_SHL_I)                                                                               \
+	Y(I64_SHR_S_I)                                                                             \
+	Y(I64_SHR_U_I)                                                                             \
+	Y(I64_RSUB_I)
+
+#define WASM_IR_ACCF_BASES(Y)                                                                      \
+	Y(F64_ADD)                                                                                 \
+	Y(F64_SUB)                                                                                 \
+	Y(F64_MUL)                                                                                 \
+	Y(F64_DIV)
+
+#define WASM_IR_ACCOPS64(X)                                                                        \
+	X(I64_ADD_A, 3, 0)                                                                         \
+	X(I64_SUB_A, 3, 0)                                                                         \
+	X(I64_MUL_A, 3, 0)                                                                         \
+	X(I64_AND_A, 3, 0)                                                                         \
+	X(I64_OR_A, 3, 0)                                                                          \
+	X(I64_XOR_A, 3, 0)                                                                         \
+	X(I64_SHL_A, 3, 0)                                                                         \
+	X(I64_SHR_S_A, 3, 0)                                                                       \
+	X(I64_SHR_U_A, 3, 0)                                                                       \
+	X(I64_ADD_I_A, 3, 0)                                                                       \
+	X(I64_SUB_I_A, 3, 0)                                                                       \
+	X(I64_MUL_I_A, 3, 0)                                                                       \
+	X(I64_AND_I_A, 3, 0)                                                                       \
+	X(I64_OR_I_A, 3, 0)                                                                        \
+	X(I64_XOR_I_A, 3, 0)                                                                       \
+	X(I64_SHL_I_A, 3, 0)                                                                       \
+	X(I64_SHR_S_I_A, 3, 0)                                                                     \
+	X(I64_SHR_U_I_A, 3, 0)                                                                     \
+	X(I64_RSUB_I_A, 3, 0)                                                                      \
+	X(F64_ADD_A, 3, 0)                                                                         \
+	X(F64_SUB_A, 3, 0)                                                                         \
+	X(F64_MUL_A, 3, 0)                                                                         \
+	X(F64_DIV_A, 3, 0)
+
+#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X) WASM_IR_ACCOPS(X) WASM_IR_ACCOPS64(X)
 
 #define WASM_IR_ALL(X)                                                                             \
 	WASM_IR_CONTROL(X) WASM_IR_MEMOPS(X) WASM_IR_UNOPS(X) WASM_IR_BINOPS(X) WASM_IR_FUSED(X)
