@@ -29,6 +29,12 @@ setup() { # dir [meson options...]
 			cat "$dir.setup.log"
 			return 1
 		}
+	else
+		# A part that appeared since (src/<part>/meson.build) joins the build.
+		meson setup --reconfigure "$dir" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"
+			return 1
+		}
 	fi
 	ninja -C "$dir" -j "$JOBS" >"$dir.build.log" 2>&1 || {
 		tail -50 "$dir.build.log"
@@ -80,8 +86,14 @@ if CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimize
 		name=${f##*/fuzz_}
 		seeds=tests/fuzz/corpus/$name
 		work=$(mktemp -d)
+		extra=$(mktemp -d)
+		# Seeds made from ../shared at test time (tests/fuzz/shared-seeds.txt).
+		python3 scripts/shared-seeds.py tests/fuzz/shared-seeds.txt ../shared "$name" "$extra"
+		dirs=()
+		[ -d "$seeds" ] && dirs+=("$seeds")
+		[ -n "$(ls -A "$extra")" ] && dirs+=("$extra")
 		if "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$work" \
-			${seeds:+"$seeds"} >"build-fuzz/$name.log" 2>&1; then
+			"${dirs[@]}" >"build-fuzz/$name.log" 2>&1; then
 			echo "  fuzz_$name: ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
 				"build-fuzz/$name.log" | grep -o '[0-9]*$') runs)"
 			add 1 0 0 fuzz
@@ -90,7 +102,7 @@ if CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimize
 			tail -30 "build-fuzz/$name.log"
 			add 0 1 0 "fuzz_$name"
 		fi
-		rm -rf "$work"
+		rm -rf "$work" "$extra"
 	done
 else
 	add 0 1 0 build-fuzz

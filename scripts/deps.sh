@@ -10,6 +10,8 @@ pkgs=(
 	# libraries (DESIGN.md)
 	libssl-dev libmicrohttpd-dev libhttp-parser-dev libjansson-dev libcjose-dev
 	libsqlite3-dev libcmocka-dev
+	# the registry server reads the TLS client certificate from microhttpd's GnuTLS session
+	libgnutls28-dev
 	# clang: fuzzing (libFuzzer), wasm32-wasi test workloads
 	clang lld libclang-rt-14-dev wasi-libc libclang-rt-14-dev-wasm32
 	# tools used by tests: spec-test conversion, format check, openssl CLI

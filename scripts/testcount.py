@@ -12,7 +12,7 @@ import json
 import re
 import sys
 
-SUMMARY = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
+SUMMARY = re.compile(r"^(?:[\w-]+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
 TAP = re.compile(r"^(not ok|ok)\b(.*)$")
 
 

@@ -21,7 +21,15 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 /* Print "bailey: <context>: <reason>" for the current error. */
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+int cmd_attest(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_repo(int argc, char **argv);
+int cmd_package(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_login(int argc, char **argv);
 
 #endif

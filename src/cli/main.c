@@ -7,8 +7,16 @@
 #include "common/err.h"
 
 static const struct cli_cmd commands[] = {
+	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
+	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
 	{ "wasm", "validate a WebAssembly module or run one of its exports", cmd_wasm },
+	{ "run", "run a WASI module in a Keep on this host (nil backend)", cmd_run },
+	{ "user", "register or show a user on a Drawbridge registry", cmd_user },
+	{ "repo", "register, show or share a registry repository", cmd_repo },
+	{ "package", "publish, fetch (verified) or describe a tagged package", cmd_package },
+	{ "tag", "list a repository's tags", cmd_tag },
+	{ "login", "store a registry bearer token", cmd_login },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

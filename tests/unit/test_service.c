@@ -1,0 +1,544 @@
+/* test_service.c — Steward end to end without HTTP: the real Enarx CSRs are
+ * issued certificates under a matching policy as of their collateral's time,
+ * and refused, naming the check, once any policy field disagrees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "attest/cert.h"
+#include "steward/config.h"
+#include "attest/tlv.h"
+#include "steward/service.h"
+
+#define AT "2023-02-01T00:00:00Z"
+#define H48_ZERO                                                                                   \
+	"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+	"00"                                                                                       \
+	"000000"
+
+#define SNP_POLICY                                                                                 \
+	"[snp]\nallow = true\n"                                                                    \
+	"hash = [\"ff717ae719840c93c1fca3b7db96488454c3c21b43531488eecff51cfed3febcd91da8be87a4cb" \
+	"cbc52a3bae770987c3\"]\n"                                                                  \
+	"signer = [\"7dc22240a8344fce6ba5f22ffbedabc52d4123ae0ba1c59796e521b953916b503f223b15c442" \
+	"9e7d8c5489ad71f1e193\"]\n"                                                                \
+	"id_key_digest = [\"d71a4d1da440d515cd69fbb1314acf4221726e82768a8bf6e4a4063ed542ac78349c8" \
+	"145b4666a4242a91a374387b473\"]\n"                                                         \
+	"abi = \"1.51\"\npolicy_flags = [\"SMT\"]\nplatform_info_flags = [\"SMT\"]\n"              \
+	"min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }\n"
+
+#define SGX_POLICY                                                                                 \
+	"[sgx]\nallow = true\n"                                                                    \
+	"hash = [\"4046ea255f0455131a024e1265ac1ebd131fdbd1240f1712a00381f6f04e8c15\"]\n"          \
+	"signer = [\"7a49a07df0f8e90a6e1d9a63e3c696d9c844f0e3f8739b21daa640f99facc48a\"]\n"        \
+	"enclave_security_version = 0\nenclave_product_id = 0\nmisc_select = [\"EXINFO\"]\n"       \
+	"allowed_tcb_status = [\"OutOfDate\"]\n"                                                   \
+	"allowed_advisories = [\"INTEL-SA-00586\", \"INTEL-SA-00614\", \"INTEL-SA-00615\", "       \
+	"\"INTEL-SA-00657\"]\n"                                                                    \
+	"min_tcb = { comp = [4,4,3,3,255,255,0,0,0,0,0,0,0,0,0,0], pcesvn = 11 }\n"
+
+static const char base_policy[] = SNP_POLICY SGX_POLICY;
+
+/* One disagreeing edit per policy field: replace `from` by `to`; the check named. */
+static const struct {
+	const char *from, *to, *check;
+} edits[] = {
+	{ "hash = [\"ff71", "hash = [\"ee71", "snp.hash" },
+	{ "signer = [\"7dc2", "signer = [\"6dc2", "snp.signer" },
+	{ "id_key_digest = [\"d71a", "id_key_digest = [\"c71a", "snp.id_key_digest" },
+	{ "abi = \"1.51\"", "abi = \"1.52\"", "snp.abi" },
+	{ "policy_flags = [\"SMT\"]", "policy_flags = [\"SingleSocket\"]", "snp.policy_flags" },
+	{ "platform_info_flags = [\"SMT\"]", "platform_info_flags = [\"TSME\"]",
+	  "snp.platform_info_flags" },
+	{ "microcode = 93", "microcode = 94", "snp.min_tcb" },
+	{ "snp = 6", "snp = 7", "snp.min_tcb" },
+	{ "bootloader = 2", "bootloader = 3", "snp.min_tcb" },
+	{ "[snp]\nallow = true", "[snp]\nallow = false", "snp.allow" },
+	{ "hash = [\"4046", "hash = [\"5046", "sgx.hash" },
+	{ "signer = [\"7a49", "signer = [\"8a49", "sgx.signer" },
+	{ "enclave_security_version = 0", "enclave_security_version = 1",
+	  "sgx.enclave_security_version" },
+	{ "enclave_product_id = 0", "enclave_product_id = 1", "sgx.enclave_product_id" },
+	{ "misc_select = [\"EXINFO\"]", "misc_select = [\"CPINFO\"]", "sgx.misc_select" },
+	{ "[\"OutOfDate\"]", "[\"UpToDate\"]", "sgx.allowed_tcb_status" },
+	{ "\"INTEL-SA-00586\", ", "", "sgx.allowed_advisories" },
+	{ "comp = [4,4", "comp = [5,4", "sgx.min_tcb" },
+	{ "pcesvn = 11", "pcesvn = 12", "sgx.min_tcb" },
+	{ "[sgx]\nallow = true", "[sgx]\nallow = false", "sgx.allow" },
+};
+
+static uint8_t *slurp(const char *rel, size_t *len)
+{
+	const char *shared = getenv("BAILEY_SHARED");
+	char path[4096];
+	FILE *f;
+	uint8_t *p;
+	long n;
+
+	if (!shared)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", shared, rel);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = malloc((size_t)n);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+struct fixture {
+	struct stw_service svc;
+	struct stw_config cfg;
+	uint8_t *snp, *sgx;
+	size_t snp_len, sgx_len;
+};
+
+static void setup_service(struct fixture *fx, const char *policy, int dev)
+{
+	stw_config_free(&fx->cfg);
+	assert_int_equal(stw_config_init(&fx->cfg), 0);
+	if (stw_config_parse(&fx->cfg, policy, strlen(policy), NULL) < 0)
+		fail_msg("policy refused: %s", bl_errmsg());
+	fx->svc.policy = fx->cfg.policy;
+	fx->svc.dev = dev;
+	fx->svc.dev_allow_all_kvm = 0;
+	fx->svc.lifetime = 3600;
+}
+
+static int group_setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	fx->snp = slurp("vectors/steward/milan.signed.crl.csr", &fx->snp_len);
+	fx->sgx = slurp("vectors/steward/icelake.signed.tcb.crl.multi.xeon.csr", &fx->sgx_len);
+	if (stw_parse_rfc3339(AT, &fx->svc.at) < 0)
+		return -1;
+	fx->svc.issue_at = fx->svc.at;
+	if (stw_ca_generate(&fx->svc.ca, 384, "Test CA", fx->svc.at - 86400, 30) < 0)
+		return -1;
+	if (stw_config_init(&fx->cfg) < 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct fixture *fx = *state;
+	stw_ca_free(&fx->svc.ca);
+	stw_config_free(&fx->cfg);
+	free(fx->snp);
+	free(fx->sgx);
+	free(fx);
+	return 0;
+}
+
+static X509 *post(struct fixture *fx, const uint8_t *der, size_t len, unsigned want)
+{
+	struct stw_reply r;
+	X509 *leaf = NULL;
+
+	stw_service_post(&fx->svc, "application/pkcs10", der, len, &r);
+	if (r.status != want)
+		fail_msg("status %u (want %u): %.*s", r.status, want, (int)r.body.len,
+		         r.status == 200 ? "" : (const char *)r.body.p);
+	if (want == 200) {
+		STACK_OF(X509) *sk = NULL;
+		const unsigned char *p = r.body.p;
+		/* SEQUENCE OF Certificate: CA first, leaf last. */
+		assert_int_equal(r.body.p[0], 0x30);
+		assert_string_equal(r.content_type, STW_CT_CHAIN);
+		/* Skip the outer header and read the two certificates. */
+		size_t hdr = (r.body.p[1] & 0x80) ? 2 + (r.body.p[1] & 0x7f) : 2;
+		p = r.body.p + hdr;
+		X509 *ca = d2i_X509(NULL, &p, (long)(r.body.len - hdr));
+		assert_non_null(ca);
+		assert_int_equal(X509_cmp(ca, fx->svc.ca.cert), 0);
+		leaf = d2i_X509(NULL, &p, (long)(r.body.p + r.body.len - p));
+		assert_non_null(leaf);
+		assert_ptr_equal(p, r.body.p + r.body.len);
+		X509_free(ca);
+		(void)sk;
+	}
+	stw_reply_free(&r);
+	return leaf;
+}
+
+static void check_leaf(struct fixture *fx, X509 *leaf, const char *ev_oid, const char *model)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	ASN1_OBJECT *ev = OBJ_txt2obj(ev_oid, 1), *mt = OBJ_txt2obj("2.23.133.5.4.5", 1);
+	struct att_tcbinfo t[4];
+	size_t n;
+
+	X509_STORE_add_cert(st, fx->svc.ca.cert);
+	X509_STORE_CTX_init(ctx, st, leaf, NULL);
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), fx->svc.at);
+	assert_int_equal(X509_verify_cert(ctx), 1);
+	assert_true(X509_get_ext_by_OBJ(leaf, ev, -1) >= 0);
+	int i = X509_get_ext_by_OBJ(leaf, mt, -1);
+	assert_true(i >= 0);
+	ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
+	assert_int_equal(att_multitcb_decode(v->data, (size_t)v->length, t, 4, &n), 0);
+	assert_int_equal(n, 1); /* the Enarx CSRs carry no workload */
+	assert_int_equal(t[0].model.len, strlen(model));
+	assert_memory_equal(t[0].model.p, model, strlen(model));
+	assert_int_equal(t[0].n_fwids, 1);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	ASN1_OBJECT_free(ev);
+	ASN1_OBJECT_free(mt);
+}
+
+static void test_real_csrs_issued(void **state)
+{
+	struct fixture *fx = *state;
+	X509 *leaf;
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	leaf = post(fx, fx->snp, fx->snp_len, 200);
+	check_leaf(fx, leaf, "1.3.6.1.4.1.58270.1.3", "SEV-SNP");
+	X509_free(leaf);
+	leaf = post(fx, fx->sgx, fx->sgx_len, 200);
+	check_leaf(fx, leaf, "1.3.6.1.4.1.58270.1.2", "SGX");
+	X509_free(leaf);
+}
+
+static void test_each_policy_field(void **state)
+{
+	struct fixture *fx = *state;
+	char text[4096];
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		const char *at = strstr(base_policy, edits[i].from);
+		struct stw_reply r;
+		int is_snp = !strncmp(edits[i].check, "snp", 3);
+
+		assert_non_null(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - base_policy), base_policy,
+		         edits[i].to, at + strlen(edits[i].from));
+		setup_service(fx, text, 0);
+		stw_service_post(&fx->svc, "application/pkcs10", is_snp ? fx->snp : fx->sgx,
+		                 is_snp ? fx->snp_len : fx->sgx_len, &r);
+		if (r.status != 403 ||
+		    strncmp((const char *)r.body.p, edits[i].check, strlen(edits[i].check)))
+			fail_msg("edit %zu (%s): status %u, \"%.*s\"", i, edits[i].check, r.status,
+			         (int)r.body.len, (const char *)r.body.p);
+		stw_reply_free(&r);
+		/* The other kind is still issued: the edit refused only what it names. */
+		stw_service_post(&fx->svc, "application/pkcs10", is_snp ? fx->sgx : fx->snp,
+		                 is_snp ? fx->sgx_len : fx->snp_len, &r);
+		assert_int_equal(r.status, 200);
+		stw_reply_free(&r);
+	}
+}
+
+static void test_time_and_tampering(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *copy;
+	time_t at = fx->svc.at;
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	/* Collateral judged as of today has expired: genuine but refused. */
+	fx->svc.at = fx->svc.issue_at = at + 5L * 365 * 86400;
+	stw_ca_free(&fx->svc.ca);
+	assert_int_equal(stw_ca_generate(&fx->svc.ca, 384, "Later", fx->svc.at - 60, 1), 0);
+	X509_free(post(fx, fx->sgx, fx->sgx_len, 403));
+	fx->svc.at = fx->svc.issue_at = at;
+	stw_ca_free(&fx->svc.ca);
+	assert_int_equal(stw_ca_generate(&fx->svc.ca, 384, "Test CA", at - 86400, 30), 0);
+
+	/* A flipped byte in the signed request: the self-signature fails (400). */
+	copy = malloc(fx->snp_len);
+	memcpy(copy, fx->snp, fx->snp_len);
+	copy[3000] ^= 1;
+	X509_free(post(fx, copy, fx->snp_len, 400));
+	/* Truncated and garbage bodies are 400, never 500. */
+	X509_free(post(fx, fx->snp, fx->snp_len / 2, 400));
+	X509_free(post(fx, (const uint8_t *)"hello", 5, 400));
+	X509_free(post(fx, NULL, 0, 400));
+	free(copy);
+}
+
+static void test_kvm_dev_only(void **state)
+{
+	struct fixture *fx = *state;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct bl_buf csr = BL_BUF_INIT;
+	struct att_workload w = { 0 };
+	const char *names[] = { "x.apps.example.com" };
+	struct att_csr_req req = {
+		.kind = ATT_KIND_KVM, .workload = &w, .names = names, .n_names = 1
+	};
+	X509 *leaf;
+
+	w.present = w.wasm.present = w.config.present = 1;
+	w.wasm.alg = w.config.alg = BL_SHA256;
+	memset(w.wasm.digest, 0x77, 32);
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	setup_service(fx, "[kvm]\nallow = false\n", 0);
+	X509_free(post(fx, csr.p, csr.len, 403));
+	/* Not in dev mode: refused even if the policy were to allow it (main refuses such a
+	 * configuration at start; the service refuses too). */
+	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"*.apps.example.com\"]\n", 0);
+	X509_free(post(fx, csr.p, csr.len, 403));
+	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"*.apps.example.com\"]\n", 1);
+	leaf = post(fx, csr.p, csr.len, 200);
+	assert_int_equal(X509_check_host(leaf, "x.apps.example.com", 0, 0, NULL), 1);
+	/* The workload is the second TcbInfo; KVM is flagged notSecure. */
+	ASN1_OBJECT *mt = OBJ_txt2obj("2.23.133.5.4.5", 1);
+	ASN1_OCTET_STRING *v =
+	    X509_EXTENSION_get_data(X509_get_ext(leaf, X509_get_ext_by_OBJ(leaf, mt, -1)));
+	struct att_tcbinfo t[4];
+	size_t n;
+	assert_int_equal(att_multitcb_decode(v->data, (size_t)v->length, t, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(t[0].flags & ATT_TCB_FLAG_NOT_SECURE);
+	assert_int_equal(t[1].n_fwids, 2);
+	assert_int_equal(t[1].fwids[0].digest[0], 0x77);
+	ASN1_OBJECT_free(mt);
+	X509_free(leaf);
+	/* A nil Keep (no evidence): dev only, under the [kvm] rules, model "nil", no evidence
+	 * extension to copy. */
+	struct bl_buf nil = BL_BUF_INIT;
+	struct att_csr_req nreq = { .kind = ATT_KIND_NONE };
+	assert_int_equal(att_csr_build(k, &nreq, &nil), 0);
+	setup_service(fx, "[kvm]\nallow = true\n", 0);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = false\n", 1);
+	X509_free(post(fx, nil.p, nil.len, 403));
+	setup_service(fx, "[kvm]\nallow = true\n", 1);
+	leaf = post(fx, nil.p, nil.len, 200);
+	mt = OBJ_txt2obj("2.23.133.5.4.5", 1);
+	v = X509_EXTENSION_get_data(X509_get_ext(leaf, X509_get_ext_by_OBJ(leaf, mt, -1)));
+	assert_int_equal(att_multitcb_decode(v->data, (size_t)v->length, t, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(t[0].model.p, "nil", 3);
+	assert_int_equal(X509_get_ext_count(leaf), 6); /* bc, ku, eku, ski, aki, claims */
+	ASN1_OBJECT_free(mt);
+	X509_free(leaf);
+	bl_buf_free(&nil);
+
+	/* A name the policy does not grant. */
+	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"other.example.com\"]\n", 1);
+	X509_free(post(fx, csr.p, csr.len, 403));
+	bl_buf_free(&csr);
+	EVP_PKEY_free(k);
+}
+
+/* Real evidence moved into a request for another key: genuine, but not bound to that key. */
+static void test_binding_and_key_type(void **state)
+{
+	struct fixture *fx = *state;
+	struct {
+		const uint8_t *der;
+		size_t len;
+		const char *curve, *wrong_curve;
+	} cases[] = {
+		{ fx->snp, fx->snp_len, "P-384", "P-256" },
+		{ fx->sgx, fx->sgx_len, "P-256", "P-384" },
+	};
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	for (int i = 0; i < 2; i++) {
+		struct att_csr real;
+		struct bl_buf csr = BL_BUF_INIT;
+		struct stw_reply r;
+		EVP_PKEY *k = EVP_EC_gen(cases[i].curve);
+		EVP_PKEY *w = EVP_EC_gen(cases[i].wrong_curve);
+
+		assert_int_equal(att_csr_parse(cases[i].der, cases[i].len, &real), 0);
+		struct att_csr_req req = { .kind = real.kind,
+			                   .evidence = real.evidence,
+			                   .evidence_len = real.evidence_len };
+		assert_int_equal(att_csr_build(k, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_reset(&csr);
+		assert_int_equal(att_csr_build(w, &req, &csr), 0);
+		stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+		if (r.status != 403 || strncmp((const char *)r.body.p, "key type:", 9))
+			fail_msg("case %d: %u %.*s", i, r.status, (int)r.body.len, r.body.p);
+		stw_reply_free(&r);
+		bl_buf_free(&csr);
+		att_csr_free(&real);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(w);
+	}
+}
+
+/* PEM certificates as a DER SEQUENCE OF Certificate. */
+static void pem_chain_der(const uint8_t *pem, size_t len, struct bl_buf *out)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+	size_t start = out->len;
+
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		unsigned char *d = NULL;
+		int n = i2d_X509(x, &d);
+		assert_int_equal(bl_buf_append(out, d, (size_t)n), 0);
+		OPENSSL_free(d);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	assert_int_equal(att_tlv_wrap(out, start, 0x30), 0);
+}
+
+/*
+ * TDX through Steward: the real TDX quote and its collateral, in the SGX
+ * evidence layout plus the TD QE identity, in a request for a fresh P-384
+ * key. No real TDX CSR exists, so the evidence verifies (as of the
+ * collateral's time) and then the binding refuses it, naming itself; with a
+ * P-256 key the key type is refused first.
+ */
+static void test_tdx_flow(void **state)
+{
+	struct fixture *fx = *state;
+	size_t qlen, tlen, clen, ilen;
+	uint8_t *quote = slurp("vectors/tdx/tdx_quote_6.dat", &qlen);
+	uint8_t *tcb = slurp("vectors/tdx/tcbInfo.json", &tlen);
+	uint8_t *chain = slurp("vectors/tdx/tcb_info_issuer_chain.pem", &clen);
+	uint8_t *qeid = slurp("vectors/tdx/enclaveIdentity.json", &ilen);
+	struct bl_buf ev = BL_BUF_INIT, csr = BL_BUF_INIT;
+	static const uint8_t empty_crls[] = { 0x30, 0x02, 0x30, 0x00 };
+	struct stw_reply r;
+	time_t at = fx->svc.at;
+
+	if (!quote || !tcb || !chain || !qeid)
+		skip();
+	assert_int_equal(att_tlv_put(&ev, 0x04, quote, qlen), 0);
+	assert_int_equal(bl_buf_append(&ev, empty_crls, sizeof(empty_crls)), 0);
+	size_t t0 = ev.len;
+	pem_chain_der(chain, clen, &ev);
+	assert_int_equal(att_tlv_put(&ev, 0x04, tcb, tlen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, t0, 0x30), 0);
+	size_t q0 = ev.len;
+	assert_int_equal(att_tlv_put(&ev, 0x04, qeid, ilen), 0);
+	assert_int_equal(att_tlv_wrap(&ev, q0, 0xa0), 0);
+	assert_int_equal(att_tlv_wrap(&ev, 0, 0x30), 0);
+
+	setup_service(fx, "[tdx]\nallow = true\nhash_blacklist = [\"" H48_ZERO "\"]\n", 0);
+	assert_int_equal(stw_parse_rfc3339("2025-11-01T00:00:00Z", &fx->svc.at), 0);
+	assert_int_equal(stw_parse_rfc3339("2025-05-01T00:00:00Z", &fx->svc.tcb_signing_at), 0);
+	EVP_PKEY *k = EVP_EC_gen("P-384"), *w = EVP_EC_gen("P-256");
+	struct att_csr_req req = { .kind = ATT_KIND_TDX, .evidence = ev.p, .evidence_len = ev.len };
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	if (r.status != 403 || strncmp((const char *)r.body.p, "binding:", 8))
+		fail_msg("tdx: %u %.*s", r.status, (int)r.body.len, r.body.p);
+	stw_reply_free(&r);
+	/* As of today the TCB info has expired: refused by the verifier, not the binding. */
+	fx->svc.at = at + 20L * 365 * 86400;
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_null(strstr((const char *)r.body.p, "binding"));
+	stw_reply_free(&r);
+	bl_buf_reset(&csr);
+	assert_int_equal(att_csr_build(w, &req, &csr), 0);
+	stw_service_post(&fx->svc, STW_CT_PKCS10, csr.p, csr.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_memory_equal(r.body.p, "key type:", 9);
+	stw_reply_free(&r);
+
+	fx->svc.at = at;
+	fx->svc.tcb_signing_at = 0;
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(w);
+	bl_buf_free(&csr);
+	bl_buf_free(&ev);
+	free(quote);
+	free(tcb);
+	free(chain);
+	free(qeid);
+}
+
+static void test_media_and_bundle(void **state)
+{
+	struct fixture *fx = *state;
+	struct stw_reply r;
+	struct bl_buf bundle = BL_BUF_INIT;
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	stw_service_post(&fx->svc, "text/plain", fx->snp, fx->snp_len, &r);
+	assert_int_equal(r.status, 415);
+	stw_reply_free(&r);
+	stw_service_post(&fx->svc, NULL, fx->snp, fx->snp_len, &r);
+	assert_int_equal(r.status, 415);
+	stw_reply_free(&r);
+	/* Parameters and case do not matter. */
+	stw_service_post(&fx->svc, "Application/PKCS10; charset=binary", fx->snp, fx->snp_len, &r);
+	assert_int_equal(r.status, 200);
+	stw_reply_free(&r);
+
+	/* A bundle of both: Output { chain, issued } with two certificates issued. */
+	assert_int_equal(bl_buf_append(&bundle, fx->snp, fx->snp_len), 0);
+	assert_int_equal(bl_buf_append(&bundle, fx->sgx, fx->sgx_len), 0);
+	assert_int_equal(att_tlv_wrap(&bundle, 0, 0x30), 0);
+	stw_service_post(&fx->svc, STW_CT_BUNDLE, bundle.p, bundle.len, &r);
+	assert_int_equal(r.status, 200);
+	struct bl_cur c = bl_cur_make(r.body.p, r.body.len), out_seq;
+	struct att_tlv t, chain, issued, cert;
+	assert_int_equal(att_tlv_expect(&c, 0x30, "output", &t), 0);
+	out_seq = t.body;
+	assert_int_equal(att_tlv_expect(&out_seq, 0x30, "chain", &chain), 0);
+	assert_int_equal(att_tlv_expect(&out_seq, 0x30, "issued", &issued), 0);
+	int count = 0;
+	while (!bl_cur_eof(&issued.body)) {
+		assert_int_equal(att_tlv_expect(&issued.body, 0x30, "cert", &cert), 0);
+		count++;
+	}
+	assert_int_equal(count, 2);
+	stw_reply_free(&r);
+	/* One refused request refuses the bundle, naming it. */
+	setup_service(fx, SNP_POLICY, 0);
+	stw_service_post(&fx->svc, STW_CT_BUNDLE, bundle.p, bundle.len, &r);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr((const char *)r.body.p, "request 2: sgx.allow"));
+	stw_reply_free(&r);
+	bl_buf_free(&bundle);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_csrs_issued),
+		cmocka_unit_test(test_each_policy_field),
+		cmocka_unit_test(test_time_and_tampering),
+		cmocka_unit_test(test_kvm_dev_only),
+		cmocka_unit_test(test_binding_and_key_type),
+		cmocka_unit_test(test_tdx_flow),
+		cmocka_unit_test(test_media_and_bundle),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
