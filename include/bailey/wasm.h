@@ -18,9 +18,10 @@
  *    and the SIGSEGV/SIGBUS handler (on an alternate signal stack) turns it into
  *    a trap; builds with -Dwasm_bounds_checks=true check every access instead.
  *  - Limits set in struct wasm_config hold: memory pages, table elements, call
- *    depth, value-stack slots; a host can interrupt a running call with
- *    wasm_store_interrupt() (from any thread) or a check budget (fuel counted
- *    on calls and loop back-edges).
+ *    depth, value-stack slots; a host can stop running code with a deadline
+ *    (wasm_store_set_deadline), with wasm_store_interrupt() from any thread, or
+ *    with a check budget (counted on calls and taken branches, so on every loop
+ *    iteration).
  *
  * Does not: run SIMD (v128 is decoded and refused as unsupported), share
  * memories between threads, or make a store usable from two threads at once
@@ -111,7 +112,7 @@ struct wasm_config {
 	uint32_t max_table_elems; /* per table [10,000,000] */
 	uint32_t max_call_depth; /* nested wasm calls [20,000] */
 	uint32_t max_stack_slots; /* 8-byte value-stack slots [4 Mi] */
-	uint64_t budget; /* checks (calls + loop iterations) before WASM_TRAP_INTERRUPTED [none] */
+	uint64_t budget; /* calls + taken branches before WASM_TRAP_INTERRUPTED [none] */
 };
 
 /* ---- modules ---- */
@@ -140,6 +141,12 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg);
 void wasm_store_delete(wasm_store_t *s);
 /* Ask the call running in s to stop at its next check (thread-safe, async-signal-safe). */
 void wasm_store_interrupt(wasm_store_t *s);
+/*
+ * Arm a deadline `ms` milliseconds from now (0 disarms): once it passes, the
+ * running call and every later call trap with WASM_TRAP_INTERRUPTED until the
+ * deadline is disarmed or re-armed. Uses a POSIX timer. Returns 0 or BL_EIO.
+ */
+BL_MUST_CHECK int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms);
 /* Set the remaining check budget (0 = unlimited). */
 void wasm_store_set_budget(wasm_store_t *s, uint64_t budget);
 /* The trap of the last call or instantiation that returned WASM_ETRAP. */

@@ -24,6 +24,7 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_attest(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
+int cmd_wasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_repo(int argc, char **argv);

@@ -44,7 +44,10 @@ struct comp {
 	const struct wasm_module *m;
 	struct bl_cur *c;
 	const struct wasm_functype *ft;
-	uint32_t nlocals;
+	uint32_t nlocals; /* slots before the operand stack: Wasm locals + the zero slot */
+	uint32_t nwlocals; /* Wasm locals (params included) */
+	uint32_t zero_slot; /* a hidden local that is always 0 (constant addresses) */
+	bool opt; /* the peepholes above; off only for differential testing */
 	uint8_t *local_types;
 	struct entry *stk;
 	uint32_t h, cap_h, max_h;
@@ -114,7 +117,7 @@ static int emit0(struct comp *k, enum wasm_ir_op op)
 static int emit_dst(struct comp *k, enum wasm_ir_op op, int n, const uint64_t *ops)
 {
 	BL_TRY(emit(k, op, n, ops));
-	if (!dead(k))
+	if (!dead(k) && k->opt)
 		k->last_dst = k->n - (uint32_t)n;
 	return 0;
 }
@@ -343,6 +346,14 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 		return 0;
 	uint32_t n = label_arity(target);
 	uint32_t dst = label_base(k, target);
+	if (target->kind == CTL_FUNC && n == 1 && k->last_dst != NO_PATCH &&
+	    k->stk[k->h - 1].slot == own_slot(k, k->h - 1) && !k->stk[k->h - 1].is_const &&
+	    k->code[k->last_dst].u == own_slot(k, k->h - 1)) {
+		/* The result was just computed: compute it into slot 0 instead. */
+		k->code[k->last_dst].u = 0;
+		k->stk[k->h - 1].slot = 0;
+		k->last_dst = NO_PATCH;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct entry *e = &k->stk[k->h - n + i];
 		if (e->is_const)
@@ -369,6 +380,8 @@ static int emit_br(struct comp *k, struct ctl *target)
 	if (dead(k))
 		return 0;
 	BL_TRY(emit_branch_copies(k, target));
+	if (target->kind == CTL_FUNC) /* results are in place: return right here */
+		return emit0(k, WASM_OP_RETURN);
 	BL_TRY(EMIT(k, WASM_OP_BR, 0));
 	link_label(k, target, k->n - 1);
 	return 0;
@@ -568,7 +581,6 @@ static int op_block(struct comp *k, uint8_t kind)
 	if (kind == CTL_LOOP) {
 		place_label(k);
 		c->label = k->n;
-		BL_TRY(emit0(k, WASM_OP_CHECK));
 	}
 	return 0;
 }
@@ -780,6 +792,10 @@ static int op_numeric_imm(struct comp *k, const struct numop *o, bool *done)
 	} else if (ea->is_const && commutes((enum wasm_ir_op)o->ir)) {
 		cst = *ea;
 		var = *eb;
+	} else if (ea->is_const && (o->ir == WASM_OP_I32_SUB || o->ir == WASM_OP_I64_SUB)) {
+		cst = *ea;
+		var = *eb;
+		f = o->ir == WASM_OP_I32_SUB ? WASM_OP_I32_RSUB_I : WASM_OP_I64_RSUB_I;
 	} else {
 		return 0;
 	}
@@ -850,6 +866,12 @@ static int need_mem(struct comp *k)
 	return 0;
 }
 
+static bool top_is_const(const struct comp *k, uint8_t t)
+{
+	return !dead(k) && k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const &&
+	       k->stk[k->h - 1].type == t;
+}
+
 static int op_mem(struct comp *k, const struct memop *o)
 {
 	uint32_t align, off, a, v = 0;
@@ -859,14 +881,55 @@ static int op_mem(struct comp *k, const struct memop *o)
 	if (align > o->align)
 		return fail(k, "alignment must not be larger than natural");
 	if (o->store) {
-		BL_TRY(pop(k, o->t, NULL, &v));
+		if (top_is_const(k, o->t) && k->stk[k->h - 1].cval == 0) {
+			k->h--; /* storing zero: read it from the zero slot */
+			v = k->zero_slot;
+		} else {
+			BL_TRY(pop(k, o->t, NULL, &v));
+		}
+		if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot + immediate c */
+			uint64_t c = (uint32_t)k->stk[--k->h].cval;
+			return EMIT(k, (enum wasm_ir_op)o->ir, k->zero_slot, v, off, c);
+		}
 		BL_TRY(pop(k, WASM_I32, NULL, &a));
-		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, off);
+		uint32_t at = k->last_op;
+		if (!dead(k) && at != NO_PATCH && k->code[at].u == WASM_OP_I32_ADD_I &&
+		    k->last_dst == at + 1 && k->code[at + 1].u == a && a == own_slot(k, k->h) &&
+		    v != a) {
+			/* "i32.add (x, c); store" -> store with x and c, as for loads. */
+			uint64_t base = k->code[at + 2].u, imm = k->code[at + 3].u;
+			k->code[at].u = o->ir;
+			k->code[at + 1].u = base;
+			k->code[at + 2].u = v;
+			k->code[at + 3].u = off;
+			BL_TRY(grow_code(k, 1));
+			k->code[k->n++].u = imm;
+			k->last_dst = NO_PATCH;
+			k->last_op = NO_PATCH;
+			return 0;
+		}
+		return EMIT(k, (enum wasm_ir_op)o->ir, a, v, off, 0);
+	}
+	if (top_is_const(k, WASM_I32)) { /* constant address c: zero slot + immediate c */
+		uint64_t c = (uint32_t)k->stk[--k->h].cval;
+		uint32_t d = own_slot(k, k->h);
+		BL_TRY(push(k, o->t));
+		return EMIT_DST(k, (enum wasm_ir_op)o->ir, d, k->zero_slot, c, off);
 	}
 	BL_TRY(pop(k, WASM_I32, NULL, &a));
 	uint32_t dst = own_slot(k, k->h);
 	BL_TRY(push(k, o->t));
-	return EMIT_DST(k, (enum wasm_ir_op)o->ir, dst, a, off);
+	uint32_t at = k->last_op;
+	if (!dead(k) && at != NO_PATCH && k->code[at].u == WASM_OP_I32_ADD_I &&
+	    k->last_dst == at + 1 && k->code[at + 1].u == a && a == dst) {
+		/* "i32.add (x, c); load" -> load with x and c: the sum was only the address. */
+		k->code[at].u = o->ir;
+		BL_TRY(grow_code(k, 1));
+		k->code[k->n++].u = off;
+		k->last_dst = at + 1;
+		return 0;
+	}
+	return EMIT_DST(k, (enum wasm_ir_op)o->ir, dst, a, 0, off);
 }
 
 static int zero_byte(struct comp *k)
@@ -1053,7 +1116,9 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 		memset(k->local_types + at, t, cnt);
 		at += cnt;
 	}
-	k->nlocals = (uint32_t)total;
+	k->nwlocals = (uint32_t)total;
+	k->zero_slot = (uint32_t)total;
+	k->nlocals = (uint32_t)total + 1;
 	return 0;
 }
 
@@ -1062,6 +1127,11 @@ static int read_locals(struct comp *k, struct bl_cur *c)
 /* i32/i64 constants stay pending until used (see op_numeric_imm). */
 static int push_const(struct comp *k, uint8_t t, uint64_t v)
 {
+	if (!k->opt) {
+		uint32_t dst = own_slot(k, k->h);
+		BL_TRY(push(k, t));
+		return EMIT(k, WASM_OP_CONST, dst, v);
+	}
 	BL_TRY(push(k, t));
 	if (!dead(k)) {
 		k->stk[k->h - 1].is_const = true;
@@ -1099,7 +1169,12 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	case 0x0f: return op_return(k);
 	case 0x10: return op_call(k);
 	case 0x11: return op_call_indirect(k);
-	case 0x1a: return pop(k, T_UNKNOWN, NULL, NULL);
+	case 0x1a: /* drop: a pending constant simply disappears */
+		if (k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const) {
+			k->h--;
+			return 0;
+		}
+		return pop(k, T_UNKNOWN, NULL, NULL);
 	case 0x1b:
 	case 0x1c: {
 		uint8_t want = T_UNKNOWN;
@@ -1126,7 +1201,12 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 		return EMIT_DST(k, WASM_OP_SELECT, dst, a, b, c);
 	}
 	case 0x20: /* local.get: pending entry, no code */
-		BL_TRY(read_idx(k, k->nlocals, "unknown local", &x));
+		BL_TRY(read_idx(k, k->nwlocals, "unknown local", &x));
+		if (!k->opt) {
+			dst = own_slot(k, k->h);
+			BL_TRY(push(k, k->local_types[x]));
+			return EMIT(k, WASM_OP_COPY, dst, x);
+		}
 		BL_TRY(push(k, k->local_types[x]));
 		if (!dead(k))
 			k->stk[k->h - 1].slot = x;
@@ -1134,7 +1214,7 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 		return 0;
 	case 0x21:
 	case 0x22: {
-		BL_TRY(read_idx(k, k->nlocals, "unknown local", &x));
+		BL_TRY(read_idx(k, k->nwlocals, "unknown local", &x));
 		if (!dead(k) && k->h > k->ctls[k->nctl - 1].height && k->stk[k->h - 1].is_const &&
 		    k->stk[k->h - 1].type == k->local_types[x]) {
 			struct entry e = k->stk[--k->h];
@@ -1267,6 +1347,111 @@ static int compile_op(struct comp *k, uint8_t op, bool *done)
 	return fail(k, "illegal opcode");
 }
 
+/* ---- the accumulator pass (ir.h, WASM_IR_ACCOPS) ---- */
+
+static enum wasm_ir_op acc_form(uint64_t op)
+{
+	switch (op) {
+#define ACCF(b)                                                                                    \
+	case WASM_OP_##b: return WASM_OP_##b##_A;
+		WASM_IR_ACC_BASES(ACCF)
+		WASM_IR_ACC64_BASES(ACCF)
+		WASM_IR_ACCF_BASES(ACCF)
+#undef ACCF
+	default: return WASM_OP_COUNT_;
+	}
+}
+
+/* Which accumulator an instruction reads (as a twin) or writes: 1 i32, 2 i64, 3 f64, 0 none. */
+static int acc_class(uint64_t op)
+{
+	switch (op) {
+#define ACCW(b)                                                                                    \
+	case WASM_OP_##b:                                                                          \
+	case WASM_OP_##b##_A:
+		WASM_IR_ACC_BASES(ACCW)
+	case WASM_OP_I32_LOAD:
+	case WASM_OP_I32_LOAD8_S:
+	case WASM_OP_I32_LOAD8_U:
+	case WASM_OP_I32_LOAD16_S:
+	case WASM_OP_I32_LOAD16_U: return 1; WASM_IR_ACC64_BASES(ACCW)
+	case WASM_OP_I64_LOAD: return 2; WASM_IR_ACCF_BASES(ACCW)
+	case WASM_OP_F64_LOAD: return 3;
+#undef ACCW
+	default: return 0;
+	}
+}
+
+/*
+ * Operands may swap: integer two-slot forms only (not *_I, whose b is an
+ * immediate; not floats, where swapping would change which NaN propagates).
+ */
+static bool acc_commutes(uint64_t op)
+{
+	switch (op) {
+	case WASM_OP_I32_ADD:
+	case WASM_OP_I32_MUL:
+	case WASM_OP_I32_AND:
+	case WASM_OP_I32_OR:
+	case WASM_OP_I32_XOR:
+	case WASM_OP_I64_ADD:
+	case WASM_OP_I64_MUL:
+	case WASM_OP_I64_AND:
+	case WASM_OP_I64_OR:
+	case WASM_OP_I64_XOR: return true;
+	default: return false;
+	}
+}
+
+/*
+ * After all other rewriting: an accumulator operator whose operand a was
+ * written by the instruction just before it (and no branch lands between
+ * them) takes a from the accumulator. Branch targets are found from the
+ * label operands; a call's return lands after CALL, which writes no
+ * accumulator, so it needs no mark.
+ */
+static void acc_pass(union wasm_cell *c, uint32_t n)
+{
+	bool *target = calloc((size_t)n + 1, sizeof(bool));
+	if (!target)
+		return; /* an optimisation only */
+	for (uint32_t i = 0; i < n;) {
+		uint32_t op = (uint32_t)c[i].u, nc = wasm_ir_ncells[op];
+		for (uint32_t k = 0; k < nc; k++)
+			if (wasm_ir_labels[op] & (1u << k))
+				target[c[i + 1 + k].u] = true;
+		if (op == WASM_OP_BR_TABLE) {
+			uint32_t cnt = (uint32_t)c[i + 2].u + 1;
+			for (uint32_t k = 0; k < cnt; k++)
+				target[c[i + 3 + k].u] = true;
+			nc += cnt;
+		}
+		i += 1 + nc;
+	}
+	uint32_t prev = NO_PATCH;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t op = (uint32_t)c[i].u, nc = wasm_ir_ncells[op];
+		if (target[i])
+			prev = NO_PATCH;
+		enum wasm_ir_op a = acc_form(op);
+		if (a != WASM_OP_COUNT_ && prev != NO_PATCH &&
+		    acc_class(c[prev].u) == acc_class(op)) {
+			if (c[prev + 1].u == c[i + 2].u) {
+				c[i].u = a;
+			} else if (c[prev + 1].u == c[i + 3].u && acc_commutes(op)) {
+				c[i + 3].u = c[i + 2].u; /* b op a: a from the accumulator */
+				c[i + 2].u = c[prev + 1].u;
+				c[i].u = a;
+			}
+		}
+		if (op == WASM_OP_BR_TABLE)
+			nc += (uint32_t)c[i + 2].u + 1;
+		prev = i;
+		i += 1 + nc;
+	}
+	free(target);
+}
+
 int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struct bl_cur *body,
                       struct wasm_code *out)
 {
@@ -1278,6 +1463,7 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 	k.ft = &m->types[out->type];
 	k.last_dst = NO_PATCH;
 	k.last_op = NO_PATCH;
+	k.opt = !m->noopt;
 	BL_TRY_GOTO(rc, read_locals(&k, body), out_free);
 	BL_TRY_GOTO(rc,
 	            push_ctl(&k, CTL_FUNC, 0, NULL, k.ft->nresults, k.ft->types + k.ft->nparams),
@@ -1300,6 +1486,7 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 		rc = fail(&k, "section size mismatch: operators after the final end");
 		goto out_free;
 	}
+	out->nparams = k.ft->nparams;
 	out->nlocals = k.nlocals;
 	out->frame_slots = k.nlocals + k.max_h;
 	if (out->frame_slots < k.ft->nresults)
@@ -1308,6 +1495,8 @@ int wasm_compile_body(const struct wasm_module *m, uint32_t defined_index, struc
 		rc = bl_err(BL_ERANGE, "function frame too large");
 		goto out_free;
 	}
+	if (k.opt)
+		acc_pass(k.code, k.n);
 	out->cells = k.code;
 	out->ncells = k.n;
 	k.code = NULL;

@@ -167,7 +167,7 @@ static int read_limits(struct bl_cur *c, struct wasm_limits *l, bool mem)
 	uint32_t v = 0;
 	BL_TRY(bl_cur_u8(c, &flag));
 	if (flag > 1)
-		return fail_at(c, BL_EINVAL, mem ? "integer too large" : "integer too large");
+		return fail_at(c, BL_EINVAL, "malformed limits flags");
 	BL_TRY(bl_cur_leb_u32(c, &v));
 	l->min = v;
 	l->has_max = flag == 1;
@@ -312,7 +312,7 @@ static int sec_type(struct bl_cur *c, struct wasm_module *m)
 		uint32_t np = 0, nr = 0;
 		BL_TRY(bl_cur_u8(c, &form));
 		if (form != 0x60)
-			return fail_at(c, BL_EINVAL, "integer representation too long");
+			return fail_at(c, BL_EINVAL, "malformed function type form");
 		BL_TRY(bl_cur_leb_u32(c, &np));
 		if (np > WASM_MAX_PARAMS || np > bl_cur_left(c))
 			return fail_at(c, BL_ERANGE, "too many parameters");
@@ -776,13 +776,14 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 	return 0;
 }
 
-struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len)
+struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len, bool optimize)
 {
 	struct wasm_module *m = calloc(1, sizeof(*m));
 	if (!m) {
 		bl_err(BL_ENOMEM, "out of memory");
 		return NULL;
 	}
+	m->noopt = !optimize;
 	m->bin = malloc(len ? len : 1);
 	if (!m->bin) {
 		bl_err(BL_ENOMEM, "out of memory");

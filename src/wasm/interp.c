@@ -6,7 +6,8 @@
  * of each handler. Operands are pre-decoded slot indices and immediates; no
  * Wasm byte is read here. Calls push a small frame record (return pc, frame
  * pointer, function) on the store's frame stack; the callee's frame begins at
- * the caller's argument slots.
+ * the caller's argument slots. Taken branches and calls check the store's
+ * stop flag (interrupt or budget), so a runaway loop can always be stopped.
  *
  * Memory accesses: with guard pages (default) an effective address is
  * base + u32 address + u32 offset, always inside the 8 GiB reservation, so
@@ -14,6 +15,7 @@
  * WASM_BOUNDS_CHECKS every access is compared with the memory size.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -52,6 +54,24 @@ void wasm_ir_thread(struct wasm_code *code)
 		i += 1 + n;
 	}
 	code->threaded = true;
+}
+
+void wasm_ir_dump(const struct wasm_code *code, uint32_t index, FILE *out)
+{
+	const union wasm_cell *c = code->cells;
+	uint32_t i = 0;
+	fprintf(out, "func %u: %u locals, %u slots\n", index, code->nlocals, code->frame_slots);
+	while (i < code->ncells) {
+		uint32_t op = (uint32_t)c[i].u;
+		uint32_t n = wasm_ir_ncells[op];
+		if (op == WASM_OP_BR_TABLE)
+			n += (uint32_t)c[i + 2].u + 1;
+		fprintf(out, "  %5u %s", i, wasm_ir_names[op]);
+		for (uint32_t k = 0; k < n; k++)
+			fprintf(out, " %lld", (long long)c[i + 1 + k].i);
+		fputc('\n', out);
+		i += 1 + n;
+	}
 }
 
 /* ---- float helpers (spec 4.3.3) ---- */
@@ -176,6 +196,17 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		pc += (ncells) + 1;                                                                \
 		goto * pc->h;                                                                      \
 	} while (0)
+/*
+ * Every taken branch (so every loop iteration) and every call looks at one
+ * flag, s->stop, set when an interrupt is pending or a budget is counting.
+ */
+#define JUMP(target)                                                                               \
+	do {                                                                                       \
+		pc = (target);                                                                     \
+		if (BL_NEVER(s->stop))                                                             \
+			goto stop_check;                                                           \
+		goto * pc->h;                                                                      \
+	} while (0)
 #define TRAP(kind)                                                                                 \
 	do {                                                                                       \
 		trap_kind = (kind);                                                                \
@@ -185,13 +216,13 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #ifdef WASM_BOUNDS_CHECKS
 #define EA(n, size)                                                                                \
 	({                                                                                         \
-		uint64_t ea_ = (uint64_t)SL(2).i32 + OPND(3);                                      \
+		uint64_t ea_ = (uint64_t)(uint32_t)(SL(2).i32 + (uint32_t)OPND(3)) + OPND(4);      \
 		if (BL_NEVER(ea_ + (size) > memsize))                                              \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		mem + ea_;                                                                         \
 	})
 #else
-#define EA(n, size) (mem + (uint64_t)SL(2).i32 + OPND(3))
+#define EA(n, size) (mem + (uint64_t)(uint32_t)(SL(2).i32 + (uint32_t)OPND(3)) + OPND(4))
 #endif
 
 #define LOAD(name, ctype, field, conv)                                                             \
@@ -200,26 +231,43 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		ctype v_;                                                                          \
 		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
 		SL(1).field = conv v_;                                                             \
-		NEXT(3);                                                                           \
+		NEXT(4);                                                                           \
 	}
-/* Stores: addr val offset — the address is operand 1. */
+/* i32 loads also leave the value in the accumulator (see ir.h). */
+#define LOAD_ACC(name, ctype, field, conv)                                                         \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		ctype v_;                                                                          \
+		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
+		SL(1).field = acc = conv v_;                                                       \
+		NEXT(4);                                                                           \
+	}
+#define LOAD_ACC64(name, ctype, field, conv)                                                       \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		ctype v_;                                                                          \
+		memcpy(&v_, EA(2, sizeof(ctype)), sizeof(ctype));                                  \
+		SL(1).field = acc64 = conv v_;                                                     \
+		NEXT(4);                                                                           \
+	}
+/* Stores: addr val offset imm — the address is operand 1. */
 #ifdef WASM_BOUNDS_CHECKS
 #define SEA(size)                                                                                  \
 	({                                                                                         \
-		uint64_t ea_ = (uint64_t)SL(1).i32 + OPND(3);                                      \
+		uint64_t ea_ = (uint64_t)(uint32_t)(SL(1).i32 + (uint32_t)OPND(4)) + OPND(3);      \
 		if (BL_NEVER(ea_ + (size) > memsize))                                              \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		mem + ea_;                                                                         \
 	})
 #else
-#define SEA(size) (mem + (uint64_t)SL(1).i32 + OPND(3))
+#define SEA(size) (mem + (uint64_t)(uint32_t)(SL(1).i32 + (uint32_t)OPND(4)) + OPND(3))
 #endif
 #define STORE(name, ctype, field)                                                                  \
 	L_##name:                                                                                  \
 	{                                                                                          \
 		ctype v_ = (ctype)SL(2).field;                                                     \
 		memcpy(SEA(sizeof(ctype)), &v_, sizeof(ctype));                                    \
-		NEXT(3);                                                                           \
+		NEXT(4);                                                                           \
 	}
 
 #define UN(name, expr)                                                                             \
@@ -238,6 +286,72 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 		NEXT(3);                                                                           \
 	}
 #define D SL(1)
+/* i32 operators with an accumulator twin (ir.h, WASM_IR_ACCOPS). */
+#define ACC_BIN(name, expr)                                                                        \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint32_t a_ = SL(2).i32, b_ = SL(3).i32;                                           \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint32_t a_ = acc, b_ = SL(3).i32;                                                 \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}
+#define ACC64_BIN(name, expr)                                                                      \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint64_t a_ = SL(2).i64, b_ = SL(3).i64;                                           \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint64_t a_ = acc64, b_ = SL(3).i64;                                               \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}
+#define ACC64_IMM(name, expr)                                                                      \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint64_t a_ = SL(2).i64, b_ = OPND(3);                                             \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint64_t a_ = acc64, b_ = OPND(3);                                                 \
+		SL(1).i64 = acc64 = (expr);                                                        \
+		NEXT(3);                                                                           \
+	}
+#define ACCF_BIN(name, expr)                                                                       \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		double a_ = SL(2).f64, b_ = SL(3).f64;                                             \
+		SL(1).f64 = facc = (expr);                                                         \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		double a_ = facc, b_ = SL(3).f64;                                                  \
+		SL(1).f64 = facc = (expr);                                                         \
+		NEXT(3);                                                                           \
+	}
+#define ACC_IMM(name, expr)                                                                        \
+	L_##name:                                                                                  \
+	{                                                                                          \
+		uint32_t a_ = SL(2).i32, b_ = (uint32_t)OPND(3);                                   \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}                                                                                          \
+	L_##name##_A:                                                                              \
+	{                                                                                          \
+		uint32_t a_ = acc, b_ = (uint32_t)OPND(3);                                         \
+		SL(1).i32 = acc = (expr);                                                          \
+		NEXT(3);                                                                           \
+	}
 #define BIN_I32(name, op) BIN(name, D.i32 = a_.i32 op b_.i32)
 #define BIN_I64(name, op) BIN(name, D.i64 = a_.i64 op b_.i64)
 #define CMP_I32(name, op, t) BIN(name, D.i32 = (t)a_.i32 op(t) b_.i32)
@@ -247,8 +361,7 @@ int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *arg
 #define BR_CMP(name, op, t)                                                                        \
 	L_##name : if ((t)SL(1).i32 op(t) SL(2).i32)                                               \
 	{                                                                                          \
-		pc = pc[3].l;                                                                      \
-		goto * pc->h;                                                                      \
+		JUMP(pc[3].l);                                                                     \
 	}                                                                                          \
 	NEXT(3);
 
@@ -276,6 +389,9 @@ static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
 	const union wasm_cell *pc;
 	struct wasm_func *callee;
 	wasm_slot_t *nfp;
+	uint32_t acc = 0; /* the accumulators (ir.h) */
+	uint64_t acc64 = 0;
+	double facc = 0;
 
 #define RELOAD_MEM()                                                                               \
 	do {                                                                                       \
@@ -292,33 +408,29 @@ static int run(struct wasm_store *s, struct wasm_func *entry, wasm_slot_t *fp0,
 L_UNREACHABLE:
 	TRAP(WASM_TRAP_UNREACHABLE);
 L_BR:
-	pc = pc[1].l;
-	goto * pc->h;
+	JUMP(pc[1].l);
 L_BR_IF:
 	if (SL(1).i32) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_UNLESS:
 	if (!SL(1).i32) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_TABLE : {
 	uint32_t i = SL(1).i32, n = (uint32_t)OPND(2);
 	if (i > n)
 		i = n;
-	pc = pc[3 + i].l;
-	goto * pc->h;
+	JUMP(pc[3 + i].l);
 }
-L_CHECK:
-	if (BL_NEVER(s->interrupt))
+stop_check: /* a taken branch or a call found s->stop set */
+	if (s->interrupt || s->expired)
 		TRAP(WASM_TRAP_INTERRUPTED);
-	if (BL_NEVER(s->budget_on) && s->budget-- == 0)
+	if (s->budget_on && s->budget-- == 0)
 		TRAP(WASM_TRAP_INTERRUPTED);
-	NEXT(0);
+	goto * pc->h;
 L_RETURN:
 	if (depth == depth0) {
 		s->cur = NULL;
@@ -354,10 +466,12 @@ L_CALL_INDIRECT : {
 	goto call;
 }
 call:
-	if (BL_NEVER(s->interrupt))
-		TRAP(WASM_TRAP_INTERRUPTED);
-	if (BL_NEVER(s->budget_on) && s->budget-- == 0)
-		TRAP(WASM_TRAP_INTERRUPTED);
+	if (BL_NEVER(s->stop)) {
+		if (s->interrupt || s->expired)
+			TRAP(WASM_TRAP_INTERRUPTED);
+		if (s->budget_on && s->budget-- == 0)
+			TRAP(WASM_TRAP_INTERRUPTED);
+	}
 	if (callee->host) {
 		s->depth = depth;
 		s->sp_top = nfp + callee->type->nparams + callee->type->nresults;
@@ -380,9 +494,8 @@ enter : {
 		cur = callee;
 		TRAP(WASM_TRAP_STACK_EXHAUSTED);
 	}
-	uint32_t np = callee->type->nparams;
-	if (code->nlocals > np)
-		memset(nfp + np, 0, (code->nlocals - np) * sizeof(wasm_slot_t));
+	for (uint32_t i = code->nparams; i < code->nlocals; i++)
+		nfp[i].i64 = 0;
 	fp = nfp;
 	cur = callee;
 	s->cur = cur;
@@ -396,10 +509,6 @@ enter : {
 L_COPY:
 	SL(1) = SL(2);
 	NEXT(2);
-L_COPY2:
-	SL(1) = SL(2);
-	SL(3) = SL(4);
-	NEXT(4);
 L_CONST:
 	SL(1).i64 = OPND(2);
 	NEXT(2);
@@ -503,14 +612,19 @@ L_ELEM_DROP:
 	NEXT(1);
 
 	/* ---- memory ---- */
-	LOAD(I32_LOAD, uint32_t, i32, )
-	LOAD(I64_LOAD, uint64_t, i64, )
+	LOAD_ACC(I32_LOAD, uint32_t, i32, )
+	LOAD_ACC64(I64_LOAD, uint64_t, i64, )
 	LOAD(F32_LOAD, uint32_t, i32, )
-	LOAD(F64_LOAD, uint64_t, i64, )
-	LOAD(I32_LOAD8_S, int8_t, i32, (uint32_t)(int32_t))
-	LOAD(I32_LOAD8_U, uint8_t, i32, (uint32_t))
-	LOAD(I32_LOAD16_S, int16_t, i32, (uint32_t)(int32_t))
-	LOAD(I32_LOAD16_U, uint16_t, i32, (uint32_t))
+L_F64_LOAD : {
+	double v_;
+	memcpy(&v_, EA(2, 8), 8);
+	SL(1).f64 = facc = v_;
+	NEXT(4);
+}
+	LOAD_ACC(I32_LOAD8_S, int8_t, i32, (uint32_t)(int32_t))
+	LOAD_ACC(I32_LOAD8_U, uint8_t, i32, (uint32_t))
+	LOAD_ACC(I32_LOAD16_S, int16_t, i32, (uint32_t)(int32_t))
+	LOAD_ACC(I32_LOAD16_U, uint16_t, i32, (uint32_t))
 	LOAD(I64_LOAD8_S, int8_t, i64, (uint64_t)(int64_t))
 	LOAD(I64_LOAD8_U, uint8_t, i64, (uint64_t))
 	LOAD(I64_LOAD16_S, int16_t, i64, (uint64_t)(int64_t))
@@ -675,9 +789,9 @@ L_ELEM_DROP:
 	CMP_F64(F64_GT, >)
 	CMP_F64(F64_LE, <=)
 	CMP_F64(F64_GE, >=)
-	BIN_I32(I32_ADD, +)
-	BIN_I32(I32_SUB, -)
-	BIN_I32(I32_MUL, *)
+	ACC_BIN(I32_ADD, a_ + b_)
+	ACC_BIN(I32_SUB, a_ - b_)
+	ACC_BIN(I32_MUL, a_ * b_)
 	BIN(I32_DIV_S, {
 		if (BL_NEVER(b_.i32 == 0))
 			TRAP(WASM_TRAP_DIV_ZERO);
@@ -700,17 +814,17 @@ L_ELEM_DROP:
 			TRAP(WASM_TRAP_DIV_ZERO);
 		D.i32 = a_.i32 % b_.i32;
 	})
-	BIN_I32(I32_AND, &)
-	BIN_I32(I32_OR, |)
-	BIN_I32(I32_XOR, ^)
-	BIN(I32_SHL, D.i32 = a_.i32 << (b_.i32 & 31))
-	BIN(I32_SHR_S, D.i32 = (uint32_t)((int32_t)a_.i32 >> (b_.i32 & 31)))
-	BIN(I32_SHR_U, D.i32 = a_.i32 >> (b_.i32 & 31))
+	ACC_BIN(I32_AND, a_ & b_)
+	ACC_BIN(I32_OR, a_ | b_)
+	ACC_BIN(I32_XOR, a_ ^ b_)
+	ACC_BIN(I32_SHL, a_ << (b_ & 31))
+	ACC_BIN(I32_SHR_S, (uint32_t)((int32_t)a_ >> (b_ & 31)))
+	ACC_BIN(I32_SHR_U, a_ >> (b_ & 31))
 	BIN(I32_ROTL, D.i32 = rotl32(a_.i32, b_.i32))
 	BIN(I32_ROTR, D.i32 = rotr32(a_.i32, b_.i32))
-	BIN_I64(I64_ADD, +)
-	BIN_I64(I64_SUB, -)
-	BIN_I64(I64_MUL, *)
+	ACC64_BIN(I64_ADD, a_ + b_)
+	ACC64_BIN(I64_SUB, a_ - b_)
+	ACC64_BIN(I64_MUL, a_ * b_)
 	BIN(I64_DIV_S, {
 		if (BL_NEVER(b_.i64 == 0))
 			TRAP(WASM_TRAP_DIV_ZERO);
@@ -733,12 +847,12 @@ L_ELEM_DROP:
 			TRAP(WASM_TRAP_DIV_ZERO);
 		D.i64 = a_.i64 % b_.i64;
 	})
-	BIN_I64(I64_AND, &)
-	BIN_I64(I64_OR, |)
-	BIN_I64(I64_XOR, ^)
-	BIN(I64_SHL, D.i64 = a_.i64 << (b_.i64 & 63))
-	BIN(I64_SHR_S, D.i64 = (uint64_t)((int64_t)a_.i64 >> (b_.i64 & 63)))
-	BIN(I64_SHR_U, D.i64 = a_.i64 >> (b_.i64 & 63))
+	ACC64_BIN(I64_AND, a_ & b_)
+	ACC64_BIN(I64_OR, a_ | b_)
+	ACC64_BIN(I64_XOR, a_ ^ b_)
+	ACC64_BIN(I64_SHL, a_ << (b_ & 63))
+	ACC64_BIN(I64_SHR_S, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+	ACC64_BIN(I64_SHR_U, a_ >> (b_ & 63))
 	BIN(I64_ROTL, D.i64 = rotl64(a_.i64, b_.i64))
 	BIN(I64_ROTR, D.i64 = rotr64(a_.i64, b_.i64))
 	BIN(F32_ADD, D.f32 = a_.f32 + b_.f32)
@@ -748,10 +862,10 @@ L_ELEM_DROP:
 	BIN(F32_MIN, D.f32 = f32_min(a_.f32, b_.f32))
 	BIN(F32_MAX, D.f32 = f32_max(a_.f32, b_.f32))
 	BIN(F32_COPYSIGN, D.i32 = (a_.i32 & 0x7fffffffu) | (b_.i32 & 0x80000000u))
-	BIN(F64_ADD, D.f64 = a_.f64 + b_.f64)
-	BIN(F64_SUB, D.f64 = a_.f64 - b_.f64)
-	BIN(F64_MUL, D.f64 = a_.f64 * b_.f64)
-	BIN(F64_DIV, D.f64 = a_.f64 / b_.f64)
+	ACCF_BIN(F64_ADD, a_ + b_)
+	ACCF_BIN(F64_SUB, a_ - b_)
+	ACCF_BIN(F64_MUL, a_ * b_)
+	ACCF_BIN(F64_DIV, a_ / b_)
 	BIN(F64_MIN, D.f64 = f64_min(a_.f64, b_.f64))
 	BIN(F64_MAX, D.f64 = f64_max(a_.f64, b_.f64))
 	BIN(F64_COPYSIGN,
@@ -772,15 +886,15 @@ L_ELEM_DROP:
 		SL(1).i64 = (expr);                                                                \
 		NEXT(3);                                                                           \
 	}
-	IMM32(I32_ADD_I, a_ + b_)
-	IMM32(I32_SUB_I, a_ - b_)
-	IMM32(I32_MUL_I, a_ * b_)
-	IMM32(I32_AND_I, a_ & b_)
-	IMM32(I32_OR_I, a_ | b_)
-	IMM32(I32_XOR_I, a_ ^ b_)
-	IMM32(I32_SHL_I, a_ << (b_ & 31))
-	IMM32(I32_SHR_S_I, (uint32_t)((int32_t)a_ >> (b_ & 31)))
-	IMM32(I32_SHR_U_I, a_ >> (b_ & 31))
+	ACC_IMM(I32_ADD_I, a_ + b_)
+	ACC_IMM(I32_SUB_I, a_ - b_)
+	ACC_IMM(I32_MUL_I, a_ * b_)
+	ACC_IMM(I32_AND_I, a_ & b_)
+	ACC_IMM(I32_OR_I, a_ | b_)
+	ACC_IMM(I32_XOR_I, a_ ^ b_)
+	ACC_IMM(I32_SHL_I, a_ << (b_ & 31))
+	ACC_IMM(I32_SHR_S_I, (uint32_t)((int32_t)a_ >> (b_ & 31)))
+	ACC_IMM(I32_SHR_U_I, a_ >> (b_ & 31))
 	IMM32(I32_EQ_I, a_ == b_)
 	IMM32(I32_NE_I, a_ != b_)
 	IMM32(I32_LT_S_I, (int32_t)a_ < (int32_t)b_)
@@ -791,32 +905,31 @@ L_ELEM_DROP:
 	IMM32(I32_LE_U_I, a_ <= b_)
 	IMM32(I32_GE_S_I, (int32_t)a_ >= (int32_t)b_)
 	IMM32(I32_GE_U_I, a_ >= b_)
-	IMM64(I64_ADD_I, a_ + b_)
-	IMM64(I64_SUB_I, a_ - b_)
-	IMM64(I64_MUL_I, a_ * b_)
-	IMM64(I64_AND_I, a_ & b_)
-	IMM64(I64_OR_I, a_ | b_)
-	IMM64(I64_XOR_I, a_ ^ b_)
-	IMM64(I64_SHL_I, a_ << (b_ & 63))
-	IMM64(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
-	IMM64(I64_SHR_U_I, a_ >> (b_ & 63))
+	ACC64_IMM(I64_ADD_I, a_ + b_)
+	ACC64_IMM(I64_SUB_I, a_ - b_)
+	ACC64_IMM(I64_MUL_I, a_ * b_)
+	ACC64_IMM(I64_AND_I, a_ & b_)
+	ACC64_IMM(I64_OR_I, a_ | b_)
+	ACC64_IMM(I64_XOR_I, a_ ^ b_)
+	ACC64_IMM(I64_SHL_I, a_ << (b_ & 63))
+	ACC64_IMM(I64_SHR_S_I, (uint64_t)((int64_t)a_ >> (b_ & 63)))
+	ACC64_IMM(I64_SHR_U_I, a_ >> (b_ & 63))
+	ACC_IMM(I32_RSUB_I, b_ - a_)
+	ACC64_IMM(I64_RSUB_I, b_ - a_)
 L_BR_IF_I32_EQZ:
 	if (SL(1).i32 == 0) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 L_BR_IF_I32_NEZ:
 	if (SL(1).i32 != 0) {
-		pc = pc[2].l;
-		goto * pc->h;
+		JUMP(pc[2].l);
 	}
 	NEXT(2);
 #define BR_CMP_I(name, op, t)                                                                      \
 	L_##name : if ((t)SL(1).i32 op(t)(uint32_t) OPND(2))                                       \
 	{                                                                                          \
-		pc = pc[3].l;                                                                      \
-		goto * pc->h;                                                                      \
+		JUMP(pc[3].l);                                                                     \
 	}                                                                                          \
 	NEXT(3);
 	BR_CMP(BR_IF_I32_EQ, ==, uint32_t)

@@ -42,11 +42,14 @@ union wasm_cell {
  * X(name, N, label_mask) — label_mask bit k set when operand k is a label.
  * Shapes (operands in order):
  *   control:  BR L; BR_IF s L; BR_UNLESS s L; BR_TABLE s count L...;
- *             CHECK (interrupt/budget check at loop heads); RETURN;
+ *             RETURN (taken branches and calls also check for interruption);
  *             CALL x base; CALL_INDIRECT k table base idx_slot
  *   moves:    COPY dst src; CONST dst i; SELECT dst a b cond
  *             GLOBAL_GET dst x; GLOBAL_SET x src; REF_FUNC dst x
- *   memory:   loads dst addr offset; stores addr val offset; MEMORY_SIZE dst;
+ *   memory:   loads dst addr imm offset, address = ((addr + imm) mod 2^32) + offset
+ *             (imm folds a preceding i32.add of a constant); stores addr val
+ *             offset imm, same address;
+ *             MEMORY_SIZE dst;
  *             MEMORY_GROW dst delta; MEMORY_FILL d v n; MEMORY_COPY d s n;
  *             MEMORY_INIT x d s n; DATA_DROP x
  *   tables:   TABLE_GET dst x i; TABLE_SET x i v; TABLE_SIZE dst x;
@@ -64,12 +67,10 @@ union wasm_cell {
 	X(BR_IF, 2, 2)                                                                             \
 	X(BR_UNLESS, 2, 2)                                                                         \
 	X(BR_TABLE, 2, 0)                                                                          \
-	X(CHECK, 0, 0)                                                                             \
 	X(RETURN, 0, 0)                                                                            \
 	X(CALL, 2, 0)                                                                              \
 	X(CALL_INDIRECT, 4, 0)                                                                     \
 	X(COPY, 2, 0)                                                                              \
-	X(COPY2, 4, 0)                                                                             \
 	X(CONST, 2, 0)                                                                             \
 	X(SELECT, 4, 0)                                                                            \
 	X(GLOBAL_GET, 2, 0)                                                                        \
@@ -91,29 +92,29 @@ union wasm_cell {
 	X(ELEM_DROP, 1, 0)
 
 #define WASM_IR_MEMOPS(X)                                                                          \
-	X(I32_LOAD, 3, 0)                                                                          \
-	X(I64_LOAD, 3, 0)                                                                          \
-	X(F32_LOAD, 3, 0)                                                                          \
-	X(F64_LOAD, 3, 0)                                                                          \
-	X(I32_LOAD8_S, 3, 0)                                                                       \
-	X(I32_LOAD8_U, 3, 0)                                                                       \
-	X(I32_LOAD16_S, 3, 0)                                                                      \
-	X(I32_LOAD16_U, 3, 0)                                                                      \
-	X(I64_LOAD8_S, 3, 0)                                                                       \
-	X(I64_LOAD8_U, 3, 0)                                                                       \
-	X(I64_LOAD16_S, 3, 0)                                                                      \
-	X(I64_LOAD16_U, 3, 0)                                                                      \
-	X(I64_LOAD32_S, 3, 0)                                                                      \
-	X(I64_LOAD32_U, 3, 0)                                                                      \
-	X(I32_STORE, 3, 0)                                                                         \
-	X(I64_STORE, 3, 0)                                                                         \
-	X(F32_STORE, 3, 0)                                                                         \
-	X(F64_STORE, 3, 0)                                                                         \
-	X(I32_STORE8, 3, 0)                                                                        \
-	X(I32_STORE16, 3, 0)                                                                       \
-	X(I64_STORE8, 3, 0)                                                                        \
-	X(I64_STORE16, 3, 0)                                                                       \
-	X(I64_STORE32, 3, 0)
+	X(I32_LOAD, 4, 0)                                                                          \
+	X(I64_LOAD, 4, 0)                                                                          \
+	X(F32_LOAD, 4, 0)                                                                          \
+	X(F64_LOAD, 4, 0)                                                                          \
+	X(I32_LOAD8_S, 4, 0)                                                                       \
+	X(I32_LOAD8_U, 4, 0)                                                                       \
+	X(I32_LOAD16_S, 4, 0)                                                                      \
+	X(I32_LOAD16_U, 4, 0)                                                                      \
+	X(I64_LOAD8_S, 4, 0)                                                                       \
+	X(I64_LOAD8_U, 4, 0)                                                                       \
+	X(I64_LOAD16_S, 4, 0)                                                                      \
+	X(I64_LOAD16_U, 4, 0)                                                                      \
+	X(I64_LOAD32_S, 4, 0)                                                                      \
+	X(I64_LOAD32_U, 4, 0)                                                                      \
+	X(I32_STORE, 4, 0)                                                                         \
+	X(I64_STORE, 4, 0)                                                                         \
+	X(F32_STORE, 4, 0)                                                                         \
+	X(F64_STORE, 4, 0)                                                                         \
+	X(I32_STORE8, 4, 0)                                                                        \
+	X(I32_STORE16, 4, 0)                                                                       \
+	X(I64_STORE8, 4, 0)                                                                        \
+	X(I64_STORE16, 4, 0)                                                                       \
+	X(I64_STORE32, 4, 0)
 
 /* Unary numeric operators: dst a. */
 #define WASM_IR_UNOPS(X)                                                                           \
@@ -254,7 +255,8 @@ union wasm_cell {
 	X(F64_MAX, 3, 0)                                                                           \
 	X(F64_COPYSIGN, 3, 0)
 
-/* Binary operators with an immediate right operand: dst a imm (see compile.c). */
+/* Binary operators with an immediate right operand: dst a imm (see compile.c);
+ * RSUB_I computes imm - a (a subtraction whose left operand is constant). */
 #define WASM_IR_IMM_BASES(Y)                                                                       \
 	Y(I32_ADD)                                                                                 \
 	Y(I32_SUB)                                                                                 \
@@ -313,7 +315,9 @@ union wasm_cell {
 	X(I64_XOR_I, 3, 0)                                                                         \
 	X(I64_SHL_I, 3, 0)                                                                         \
 	X(I64_SHR_S_I, 3, 0)                                                                       \
-	X(I64_SHR_U_I, 3, 0)
+	X(I64_SHR_U_I, 3, 0)                                                                       \
+	X(I32_RSUB_I, 3, 0)                                                                        \
+	X(I64_RSUB_I, 3, 0)
 
 /* i32 comparisons that fuse with a following br_if / if: BR_IF_I32_<cmp> a b L, _I: a imm L. */
 #define WASM_IR_CMP_BASES(Y)                                                                       \
@@ -352,7 +356,110 @@ union wasm_cell {
 	X(BR_IF_I32_GE_S_I, 3, 4)                                                                  \
 	X(BR_IF_I32_GE_U_I, 3, 4)
 
-#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X)
+/*
+ * The accumulator: these i32 operators also leave their result in a register
+ * of the interpreter, and each has an _A twin (same cells) that takes operand
+ * a from that register instead of its slot. compile.c uses a twin only when
+ * the instruction right before (no label between) wrote a and the register
+ * (an operator below or an i32 load), which saves a store-to-load round trip
+ * on dependent chains. The same holds for i64 (its own register; written also
+ * by i64.load) and f64 (add, sub, mul, div; written also by f64.load).
+ */
+#define WASM_IR_ACC_BASES(Y)                                                                       \
+	Y(I32_ADD)                                                                                 \
+	Y(I32_SUB)                                                                                 \
+	Y(I32_MUL)                                                                                 \
+	Y(I32_AND)                                                                                 \
+	Y(I32_OR)                                                                                  \
+	Y(I32_XOR)                                                                                 \
+	Y(I32_SHL)                                                                                 \
+	Y(I32_SHR_S)                                                                               \
+	Y(I32_SHR_U)                                                                               \
+	Y(I32_ADD_I)                                                                               \
+	Y(I32_SUB_I)                                                                               \
+	Y(I32_MUL_I)                                                                               \
+	Y(I32_AND_I)                                                                               \
+	Y(I32_OR_I)                                                                                \
+	Y(I32_XOR_I)                                                                               \
+	Y(I32_SHL_I)                                                                               \
+	Y(I32_SHR_S_I)                                                                             \
+	Y(I32_SHR_U_I)                                                                             \
+	Y(I32_RSUB_I)
+
+#define WASM_IR_ACCOPS(X)                                                                          \
+	X(I32_ADD_A, 3, 0)                                                                         \
+	X(I32_SUB_A, 3, 0)                                                                         \
+	X(I32_MUL_A, 3, 0)                                                                         \
+	X(I32_AND_A, 3, 0)                                                                         \
+	X(I32_OR_A, 3, 0)                                                                          \
+	X(I32_XOR_A, 3, 0)                                                                         \
+	X(I32_SHL_A, 3, 0)                                                                         \
+	X(I32_SHR_S_A, 3, 0)                                                                       \
+	X(I32_SHR_U_A, 3, 0)                                                                       \
+	X(I32_ADD_I_A, 3, 0)                                                                       \
+	X(I32_SUB_I_A, 3, 0)                                                                       \
+	X(I32_MUL_I_A, 3, 0)                                                                       \
+	X(I32_AND_I_A, 3, 0)                                                                       \
+	X(I32_OR_I_A, 3, 0)                                                                        \
+	X(I32_XOR_I_A, 3, 0)                                                                       \
+	X(I32_SHL_I_A, 3, 0)                                                                       \
+	X(I32_SHR_S_I_A, 3, 0)                                                                     \
+	X(I32_SHR_U_I_A, 3, 0)                                                                     \
+	X(I32_RSUB_I_A, 3, 0)
+
+#define WASM_IR_ACC64_BASES(Y)                                                                     \
+	Y(I64_ADD)                                                                                 \
+	Y(I64_SUB)                                                                                 \
+	Y(I64_MUL)                                                                                 \
+	Y(I64_AND)                                                                                 \
+	Y(I64_OR)                                                                                  \
+	Y(I64_XOR)                                                                                 \
+	Y(I64_SHL)                                                                                 \
+	Y(I64_SHR_S)                                                                               \
+	Y(I64_SHR_U)                                                                               \
+	Y(I64_ADD_I)                                                                               \
+	Y(I64_SUB_I)                                                                               \
+	Y(I64_MUL_I)                                                                               \
+	Y(I64_AND_I)                                                                               \
+	Y(I64_OR_I)                                                                                \
+	Y(I64_XOR_I)                                                                               \
+	Y(I64_SHL_I)                                                                               \
+	Y(I64_SHR_S_I)                                                                             \
+	Y(I64_SHR_U_I)                                                                             \
+	Y(I64_RSUB_I)
+
+#define WASM_IR_ACCF_BASES(Y)                                                                      \
+	Y(F64_ADD)                                                                                 \
+	Y(F64_SUB)                                                                                 \
+	Y(F64_MUL)                                                                                 \
+	Y(F64_DIV)
+
+#define WASM_IR_ACCOPS64(X)                                                                        \
+	X(I64_ADD_A, 3, 0)                                                                         \
+	X(I64_SUB_A, 3, 0)                                                                         \
+	X(I64_MUL_A, 3, 0)                                                                         \
+	X(I64_AND_A, 3, 0)                                                                         \
+	X(I64_OR_A, 3, 0)                                                                          \
+	X(I64_XOR_A, 3, 0)                                                                         \
+	X(I64_SHL_A, 3, 0)                                                                         \
+	X(I64_SHR_S_A, 3, 0)                                                                       \
+	X(I64_SHR_U_A, 3, 0)                                                                       \
+	X(I64_ADD_I_A, 3, 0)                                                                       \
+	X(I64_SUB_I_A, 3, 0)                                                                       \
+	X(I64_MUL_I_A, 3, 0)                                                                       \
+	X(I64_AND_I_A, 3, 0)                                                                       \
+	X(I64_OR_I_A, 3, 0)                                                                        \
+	X(I64_XOR_I_A, 3, 0)                                                                       \
+	X(I64_SHL_I_A, 3, 0)                                                                       \
+	X(I64_SHR_S_I_A, 3, 0)                                                                     \
+	X(I64_SHR_U_I_A, 3, 0)                                                                     \
+	X(I64_RSUB_I_A, 3, 0)                                                                      \
+	X(F64_ADD_A, 3, 0)                                                                         \
+	X(F64_SUB_A, 3, 0)                                                                         \
+	X(F64_MUL_A, 3, 0)                                                                         \
+	X(F64_DIV_A, 3, 0)
+
+#define WASM_IR_FUSED(X) WASM_IR_IMMOPS(X) WASM_IR_BRCMP(X) WASM_IR_ACCOPS(X) WASM_IR_ACCOPS64(X)
 
 #define WASM_IR_ALL(X)                                                                             \
 	WASM_IR_CONTROL(X) WASM_IR_MEMOPS(X) WASM_IR_UNOPS(X) WASM_IR_BINOPS(X) WASM_IR_FUSED(X)

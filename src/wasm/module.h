@@ -9,8 +9,10 @@
 #define BL_WASM_MODULE_H
 
 #include <setjmp.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bailey/wasm.h"
 #include "common/cursor.h"
@@ -29,7 +31,8 @@
 #define WASM_MAX_FRAME_SLOTS 200000u
 #define WASM_PAGE 65536u
 #define WASM_MAX_PAGES 65536u
-#define WASM_RESERVE (8ull << 30)
+/* 8 GiB covers every u32 address + u32 offset; the extra page covers the access width. */
+#define WASM_RESERVE ((8ull << 30) + 65536)
 
 /* One slot of a frame (see ir.h). */
 typedef union wasm_slot {
@@ -115,6 +118,7 @@ struct wasm_data {
 /* A defined function after compilation. */
 struct wasm_code {
 	uint32_t type; /* type index */
+	uint32_t nparams; /* slots the caller fills */
 	uint32_t nlocals; /* params + declared locals (slots) */
 	uint32_t frame_slots; /* nlocals + max operand height */
 	uint32_t ncells;
@@ -124,6 +128,7 @@ struct wasm_code {
 };
 
 struct wasm_module {
+	bool noopt; /* compile without peepholes (differential testing only) */
 	uint8_t *bin; /* owned copy of the binary */
 	size_t bin_len;
 	uint32_t ntypes;
@@ -170,6 +175,8 @@ struct wasm_func {
 struct wasm_table {
 	uint8_t elem;
 	uint32_t size, max; /* max already includes the store limit */
+	bool has_max; /* declared type (for import matching, spec 4.5.2) */
+	uint32_t decl_max;
 	void **elems;
 	struct wasm_table *next_owned;
 };
@@ -177,7 +184,9 @@ struct wasm_table {
 struct wasm_memory {
 	uint8_t *base; /* reservation (guard mode) or allocation (bounds-check mode) */
 	uint64_t size; /* bytes accessible */
-	uint32_t pages, max_pages;
+	uint32_t pages, max_pages; /* max_pages already includes the store limit */
+	bool has_max; /* declared type (for import matching) */
+	uint32_t decl_max;
 	struct wasm_memory *next_owned;
 };
 
@@ -213,6 +222,10 @@ struct wasm_frame {
 struct wasm_store {
 	struct wasm_config cfg;
 	volatile int interrupt;
+	volatile int stop; /* interrupt || expired || budget_on: the flag the interpreter polls */
+	volatile int expired; /* the deadline passed */
+	bool timer_armed;
+	timer_t timer;
 	uint64_t budget; /* 0 = unlimited */
 	wasm_slot_t *stack; /* value stack, cfg.max_stack_slots */
 	struct wasm_frame *frames; /* cfg.max_call_depth */
@@ -232,7 +245,9 @@ struct wasm_store {
 /* ---- interfaces between the files ---- */
 
 /* decode.c: parse, validate (via compile.c) and build a module. */
-struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len);
+struct wasm_module *wasm_decode(const uint8_t *bytes, size_t len, bool optimize);
+/* wasm_module_load with the compiler's peepholes on or off (tests compare the two). */
+struct wasm_module *wasm_module_load_ex(const uint8_t *bytes, size_t len, bool optimize);
 void wasm_module_destroy(struct wasm_module *m);
 /* Read a value type; BL_EINVAL for unknown ones (v128 is BL_EUNSUPP). */
 BL_MUST_CHECK int wasm_read_valtype(struct bl_cur *c, uint8_t *t);
@@ -247,6 +262,8 @@ BL_MUST_CHECK int wasm_type_canon(const uint8_t *types, uint32_t np, uint32_t nr
 
 /* interp.c: run f with args in the store's stack. */
 int wasm_interp_call(struct wasm_store *s, struct wasm_func *f, wasm_slot_t *args);
+/* Print code (before threading) for debugging: BAILEY_WASM_DUMP=1. */
+void wasm_ir_dump(const struct wasm_code *code, uint32_t index, FILE *out);
 /* Replace opcodes and labels by handler addresses and pointers. */
 void wasm_ir_thread(struct wasm_code *code);
 

@@ -192,6 +192,8 @@ static struct wasm_memory *memory_alloc(struct wasm_store *s, uint32_t min, uint
 		return NULL;
 	}
 	m->max_pages = has_max && max < lim ? max : lim;
+	m->has_max = has_max;
+	m->decl_max = max;
 #ifdef WASM_BOUNDS_CHECKS
 	m->base = calloc((size_t)min * WASM_PAGE + 1, 1);
 	if (!m->base)
@@ -271,6 +273,8 @@ static struct wasm_table *table_alloc(struct wasm_store *s, uint8_t elem, uint32
 	t->elem = elem;
 	t->size = min;
 	t->max = has_max && max < lim ? max : lim;
+	t->has_max = has_max;
+	t->decl_max = max;
 	t->next_owned = s->tables;
 	s->tables = t;
 	return t;
@@ -317,6 +321,7 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg)
 	if (s->cfg.budget) {
 		s->budget = s->cfg.budget;
 		s->budget_on = 1;
+		s->stop = 1;
 	}
 	s->stack = calloc(s->cfg.max_stack_slots, sizeof(wasm_slot_t));
 	s->frames = calloc(s->cfg.max_call_depth, sizeof(struct wasm_frame));
@@ -373,6 +378,13 @@ void wasm_store_delete(wasm_store_t *s)
 		n = g->next_owned;
 		free(g);
 	}
+	if (s->timer_armed) {
+		/* Disarm first: the callback runs only on expiry and touches two flags. */
+		struct itimerspec off;
+		memset(&off, 0, sizeof(off));
+		timer_settime(s->timer, 0, &off, NULL);
+		timer_delete(s->timer);
+	}
 	free(s->stack);
 	free(s->frames);
 	free(s);
@@ -381,12 +393,44 @@ void wasm_store_delete(wasm_store_t *s)
 void wasm_store_interrupt(wasm_store_t *s)
 {
 	s->interrupt = 1;
+	s->stop = 1;
 }
 
 void wasm_store_set_budget(wasm_store_t *s, uint64_t budget)
 {
 	s->budget = budget;
 	s->budget_on = budget != 0;
+	s->stop = s->budget_on || s->interrupt || s->expired;
+}
+
+static void deadline_fired(union sigval v)
+{
+	struct wasm_store *s = v.sival_ptr;
+	s->expired = 1;
+	s->stop = 1;
+}
+
+int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
+{
+	if (!s->timer_armed) {
+		struct sigevent ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_THREAD;
+		ev.sigev_notify_function = deadline_fired;
+		ev.sigev_value.sival_ptr = s;
+		if (timer_create(CLOCK_MONOTONIC, &ev, &s->timer) != 0)
+			return bl_err(BL_EIO, "timer_create failed");
+		s->timer_armed = true;
+	}
+	struct itimerspec its;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(ms / 1000);
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (timer_settime(s->timer, 0, &its, NULL) != 0)
+		return bl_err(BL_EIO, "timer_settime failed");
+	s->expired = 0;
+	s->stop = s->budget_on || s->interrupt;
+	return 0;
 }
 
 /* ---- host objects ---- */
@@ -509,8 +553,10 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		return wasm_trap_set(s, WASM_TRAP_STACK_EXHAUSTED, f);
 	for (uint32_t i = 0; i < nargs; i++)
 		base[i].i64 = args[i].i64;
-	if (s->sp_top == s->stack)
-		s->interrupt = 0; /* a new outermost call; nested calls keep a pending request */
+	if (s->sp_top == s->stack) { /* a new outermost call; nested calls keep a pending request */
+		s->interrupt = 0;
+		s->stop = s->budget_on || s->expired;
+	}
 	thread_signal_setup();
 	struct call_ctx ctx;
 	ctx.store = s;
@@ -581,7 +627,7 @@ static int link_import(struct wasm_instance *inst, const struct wasm_import *im,
 	case WASM_EXTERN_TABLE: {
 		struct wasm_table *t = e->u.table;
 		if (!t || t->elem != im->d.table.elem ||
-		    !limits_match(t->size, t->max, t->max != UINT32_MAX, &im->d.table.lim))
+		    !limits_match(t->size, t->decl_max, t->has_max, &im->d.table.lim))
 			return import_fail(im, "incompatible import type");
 		inst->tables[im->index] = t;
 		return 0;
@@ -774,11 +820,21 @@ int wasm_instance_export_n(wasm_instance_t *inst, const char *name, size_t len,
 
 wasm_module_t *wasm_module_load(const uint8_t *bytes, size_t len)
 {
-	struct wasm_module *m = wasm_decode(bytes, len);
+	const char *noopt = getenv("BAILEY_WASM_NOOPT");
+	return wasm_module_load_ex(bytes, len, !(noopt && *noopt));
+}
+
+wasm_module_t *wasm_module_load_ex(const uint8_t *bytes, size_t len, bool optimize)
+{
+	struct wasm_module *m = wasm_decode(bytes, len, optimize);
 	if (!m)
 		return NULL;
-	for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++)
+	const char *dump = getenv("BAILEY_WASM_DUMP");
+	for (uint32_t i = 0; i < m->nfuncs - m->nfunc_imports; i++) {
+		if (dump && *dump)
+			wasm_ir_dump(&m->codes[i], m->nfunc_imports + i, stderr);
 		wasm_ir_thread(&m->codes[i]);
+	}
 	return m;
 }
 

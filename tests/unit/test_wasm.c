@@ -92,7 +92,7 @@ static void build_core(struct mb *m)
 	section(m, 1, &s);
 	/* function */
 	s.n = 0;
-	put(&s, (uint8_t[]){ 6, 0, 0, 1, 2, 2, 1 }, 7);
+	put(&s, (uint8_t[]){ 7, 0, 0, 1, 2, 2, 1, 1 }, 8);
 	section(m, 3, &s);
 	/* memory: 1 page, no maximum */
 	s.n = 0;
@@ -100,9 +100,11 @@ static void build_core(struct mb *m)
 	section(m, 5, &s);
 	/* export */
 	s.n = 0;
-	leb(&s, 7);
-	static const char *const names[] = { "add", "divide", "load", "rec", "spin", "grow" };
-	for (uint8_t i = 0; i < 6; i++) {
+	leb(&s, 8);
+	static const char *const names[] = {
+		"add", "divide", "load", "rec", "spin", "grow", "far"
+	};
+	for (uint8_t i = 0; i < 7; i++) {
 		name(&s, names[i]);
 		u8(&s, 0);
 		u8(&s, i);
@@ -113,13 +115,15 @@ static void build_core(struct mb *m)
 	section(m, 7, &s);
 	/* code */
 	s.n = 0;
-	leb(&s, 6);
+	leb(&s, 7);
 	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6a, 0x0b }, 6); /* add */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x20, 1, 0x6d, 0x0b }, 6); /* i32.div_s */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x28, 2, 0, 0x0b }, 6); /* i32.load */
 	body(&s, (uint8_t[]){ 0x10, 3, 0x0b }, 3); /* call self */
 	body(&s, (uint8_t[]){ 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b }, 6); /* loop br 0 */
 	body(&s, (uint8_t[]){ 0x20, 0, 0x40, 0, 0x0b }, 5); /* memory.grow */
+	/* far: i64.load offset=0xffffffff, wrapped: the farthest access there is */
+	body(&s, (uint8_t[]){ 0x20, 0, 0x29, 3, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xa7, 0x0b }, 11);
 	section(m, 10, &s);
 	/* custom "name": function names subsection */
 	struct mb sub = { .n = 0 };
@@ -244,6 +248,10 @@ static void test_memory_oob_trap(void **state)
 	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
 	assert_int_equal(call1(&f, "load", 0xfffffffcu, &r), WASM_ETRAP);
 	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	/* The largest address + offset + width still lands in the reservation. */
+	assert_int_equal(call1(&f, "far", 0xffffffffu, &r), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_MEMORY_OOB);
+	assert_int_equal(call1(&f, "far", 0, &r), WASM_ETRAP);
 	/* Host accessors check bounds too. */
 	assert_int_equal(wasm_memory_write(e.u.memory, 65533, &v, 4), BL_ERANGE);
 	assert_int_equal(wasm_memory_read(e.u.memory, UINT64_MAX - 1, &v, 4), BL_ERANGE);
@@ -296,6 +304,65 @@ static void test_interrupt_from_thread(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INTERRUPTED);
 	teardown_core(&f);
+}
+
+static void test_deadline(void **state)
+{
+	(void)state;
+	struct fixture f;
+	uint32_t r = 0;
+	setup_core(&f, NULL);
+	wasm_func_t *spin = export_func(f.inst, "spin");
+	assert_int_equal(wasm_store_set_deadline(f.store, 20), 0);
+	assert_int_equal(wasm_call(f.store, spin, NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(f.store)->kind, WASM_TRAP_INTERRUPTED);
+	/* Past the deadline, calls that branch or call trap too... */
+	assert_int_equal(wasm_call(f.store, spin, NULL, 0, NULL, 0), WASM_ETRAP);
+	/* ...until it is disarmed. */
+	assert_int_equal(wasm_store_set_deadline(f.store, 0), 0);
+	assert_int_equal(call2(&f, "add", 2, 3, &r), 0);
+	assert_int_equal(r, 5);
+	teardown_core(&f);
+}
+
+/* Stores on several threads trap independently (thread-local jump buffers and signal stacks). */
+static void *trap_worker(void *arg)
+{
+	wasm_module_t *mod = arg;
+	wasm_store_t *st = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	intptr_t ok = st && wasm_instantiate(st, mod, NULL, NULL, &inst) == 0;
+	for (int i = 0; ok && i < 200; i++) {
+		wasm_val_t a[2], r[1];
+		memset(a, 0, sizeof(a));
+		a[0].i32 = 70000u + (uint32_t)i;
+		struct wasm_extern e;
+		ok = wasm_instance_export(inst, "load", &e) == 0 &&
+		     wasm_call(st, e.u.func, a, 1, r, 1) == WASM_ETRAP &&
+		     wasm_store_last_trap(st)->kind == WASM_TRAP_MEMORY_OOB;
+		a[0].i32 = (uint32_t)i * 4;
+		ok = ok && wasm_call(st, e.u.func, a, 1, r, 1) == 0 && r[0].i32 == 0;
+	}
+	wasm_store_delete(st);
+	return (void *)ok;
+}
+
+static void test_threads_trap_independently(void **state)
+{
+	(void)state;
+	struct mb m;
+	pthread_t th[4];
+	build_core(&m);
+	wasm_module_t *mod = wasm_module_load(m.b, m.n);
+	assert_non_null(mod);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, trap_worker, mod), 0);
+	for (int i = 0; i < 4; i++) {
+		void *ok;
+		pthread_join(th[i], &ok);
+		assert_true(ok != NULL);
+	}
+	wasm_module_free(mod);
 }
 
 /* ---- host functions ---- */
@@ -545,6 +612,8 @@ int main(void)
 		cmocka_unit_test(test_memory_oob_trap),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_interrupt_from_thread),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_threads_trap_independently),
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
 		cmocka_unit_test(test_malformed_modules),
