@@ -7,10 +7,6 @@
 #include "common/err.h"
 
 static const struct cli_cmd commands[] = {
-	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
-	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
-	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
-	{ "wasm", "validate a WebAssembly module or run one of its exports", cmd_wasm },
 	{ "run", "run a WASI module in a Keep on this host (nil backend)", cmd_run },
 	{ "config", "write or check an Enarx.toml workload configuration", cmd_config },
 	{ "package", "publish, fetch (verified) or describe a tagged package", cmd_package },
@@ -20,6 +16,7 @@ static const struct cli_cmd commands[] = {
 	{ "login", "store a registry bearer token", cmd_login },
 	{ "attest", "verify SEV-SNP, SGX or TDX attestation evidence offline", cmd_attest },
 	{ "digest", "print or check the RFC 9530 Content-Digest of files", cmd_digest },
+	{ "wasm", "validate a WebAssembly module or run one of its exports", cmd_wasm },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
