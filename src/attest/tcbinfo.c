@@ -409,8 +409,13 @@ static int tdx_module_identity(const json_t *ti, struct att_claims *c)
 	char want[16];
 	size_t i;
 
-	if (c->tdx.tee_tcb_svn[1] == 0 || !ids)
+	if (c->tdx.tee_tcb_svn[1] == 0)
 		return 0;
+	if (!json_is_array(ids))
+		return att_fail(
+		    BL_EVERIFY, "tcb_info.tdx_module",
+		    "TCB info has no tdxModuleIdentities for TDX module major version %u",
+		    c->tdx.tee_tcb_svn[1]);
 	snprintf(want, sizeof(want), "TDX_%02X", c->tdx.tee_tcb_svn[1]);
 	json_array_foreach(ids, i, m)
 	{
@@ -500,9 +505,15 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 	}
 	/* SEAM identity: tdxModule for module major version 0, else the
 	 * "TDX_nn" module identity (checked with its level below). */
-	if (tdx && c->tdx.tee_tcb_svn[1] == 0 && json_object_get(ti, "tdxModule"))
+	if (tdx && c->tdx.tee_tcb_svn[1] == 0) {
+		if (!json_is_object(json_object_get(ti, "tdxModule"))) {
+			rc = att_fail(BL_EVERIFY, "tcb_info.tdx_module",
+			              "TDX TCB info has no tdxModule to check the SEAM identity");
+			goto out_free_ti;
+		}
 		BL_TRY_GOTO(rc, check_seam(json_object_get(ti, "tdxModule"), c, "tdxModule"),
 		            out_free_ti);
+	}
 	levels = json_object_get(ti, "tcbLevels");
 	if (!json_is_array(levels)) {
 		rc = att_fail(BL_EINVAL, "tcb_info", "no tcbLevels array");

@@ -864,6 +864,20 @@ static void test_tdx_collateral_checks(void **state)
 	}
 	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
 	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
+	/* A TCB info without module identities (older files) cannot grade a
+	 * module of major version 3: refused, not waved through ungraded and with
+	 * MRSIGNERSEAM unchecked (as Intel's QVL, TdxModuleCheck). */
+	eval_edit(&tcb, 0, &base,
+	          "\"tdxModuleIdentities\":", "\"tdxModuleIdentitiez\":", BL_EVERIFY,
+	          "tcb_info.tdx_module");
+	/* Likewise a TDX TCB info without tdxModule for major version 0. */
+	{
+		struct att_claims m0 = base;
+
+		m0.tdx.tee_tcb_svn[1] = 0;
+		eval_edit(&tcb, 0, &m0, "\"tdxModule\":{", "\"tdxModulf\":{", BL_EVERIFY,
+		          "tcb_info.tdx_module");
+	}
 	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
 	eval_edit(
 	    &tcb, 0, &base, "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"",
