@@ -968,6 +968,7 @@ static void test_intel_sample_tdx(void **state)
 	struct file pck = load("intel-sample/tdx/pckCert.pem");
 	struct file chain = load("intel-sample/tdx/pckSignChain.pem");
 	struct file tcb = load("intel-sample/tdx/tcbInfo.json");
+	struct file qe = load("intel-sample/tdx/qeIdentity.json");
 	struct file sign = load("intel-sample/tdx/tcbSignChain.pem");
 	struct file root = load("intel-sample/tdx/trustedRootCaCert.pem");
 	uint8_t *both = malloc(pck.len + chain.len);
@@ -979,16 +980,24 @@ static void test_intel_sample_tdx(void **state)
 	memcpy(both + pck.len, chain.p, chain.len); /* chain lists the root first */
 	o.pck_chain.p = both;
 	o.pck_chain.len = pck.len + chain.len;
-	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &c), 0);
+	/* The sample's QE is not Intel's TD QE (MRSIGNER 0bf58c…, ISVPRODID
+	 * 29854): a report the PCK key signed for any enclave with the
+	 * PROVISIONKEY attribute must not pass as a quoting enclave. Without a
+	 * QE identity the QE must be Intel's own. */
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	/* The sample's own TD QE identity names another signer: the QE is then
+	 * judged by it, and refused by it (every earlier check passed). */
+	o.qe_identity = blob(qe);
+	o.tcb_signing_chain = blob(sign);
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "qe_identity.mrsigner");
 	/* The synthetic TCB info has no level this platform meets. */
 	o.tcb_info = blob(tcb);
-	o.tcb_signing_chain = blob(sign);
 	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "tcb_info.level");
-	/* The chain inside the quote (DER, root first) verifies too. */
+	/* The chain inside the quote (DER, root first) verifies too: the
+	 * verification gets as far as the QE identity. */
 	o.pck_chain.len = 0;
 	o.tcb_info.len = 0;
-	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &c), 0);
-	assert_int_equal(c.kind, ATT_KIND_TDX);
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "qe_identity.mrsigner");
 	/* Against the built-in Intel root the sample's test root is refused. */
 	o.n_anchors = 0;
 	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "pck.root");
@@ -997,6 +1006,7 @@ static void test_intel_sample_tdx(void **state)
 	free(pck.p);
 	free(chain.p);
 	free(tcb.p);
+	free(qe.p);
 	free(sign.p);
 	free(root.p);
 }
