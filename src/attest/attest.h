@@ -33,7 +33,8 @@
  *        report signed by the PCK key; the QE
  *        report data [0..32] = SHA-256(attestation key || QE auth data) and
  *        [32..64] zero; without QE identity collateral, the QE's MRSIGNER
- *        and ISVPRODID equal Intel's production QE3 (TDX: TD QE), built in
+ *        and ISVPRODID equal Intel's production QE3 (TDX: TD QE), built in, and
+ *        its ATTRIBUTES.DEBUG clear
  *        (the PCE signs the report of ANY enclave holding PROVISIONKEY, so a
  *        PCK-signed QE report alone proves nothing); the quote signature
  *        (header || ISV report) by the attestation key. With TCB info: its signature by the TCB signing

@@ -390,6 +390,8 @@ static int check_qe_signer(int tdx, const struct enclave_report *qe)
 		                "the QE (ISVPRODID %u) is not Intel's %s and no QE identity "
 		                "vouches for it",
 		                qe->isv_prod_id, tdx ? "TD QE" : "QE3");
+	if (qe->attributes[0] & 0x02) /* ATTRIBUTES.DEBUG: its key is readable */
+		return att_fail(BL_EVERIFY, "quote.qe_signer", "the QE runs in debug mode");
 	return 0;
 }
 
@@ -445,14 +447,16 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 		goto out_free_crls;
 	}
 	BL_TRY_GOTO(rc, pck_parse(pck, &out->pck), out_free_crls);
+	/* Checked before the QE report's signature so that a test can tamper
+	 * with each field; every check must pass all the same. */
+	if (!col || !col->qe_identity.len)
+		BL_TRY_GOTO(rc, check_qe_signer(tdx, &qe), out_free_crls);
 	BL_TRY_GOTO(rc,
 	            att_ecdsa_verify_raw(pck_key, "SHA256", q.qe_report, ENCLAVE_REPORT_LEN,
 	                                 q.qe_sig, q.qe_sig + 32, 32, 0,
 	                                 "quote.qe_report_signature"),
 	            out_free_crls);
 	BL_TRY_GOTO(rc, check_qe_report_data(&q, &qe), out_free_crls);
-	if (!col || !col->qe_identity.len)
-		BL_TRY_GOTO(rc, check_qe_signer(tdx, &qe), out_free_crls);
 	att_key = att_p256_from_xy(q.att_key);
 	if (!att_key) {
 		rc = att_fail(BL_EVERIFY, "quote.attestation_key",

@@ -423,6 +423,9 @@ static void test_sgx_tamper(void **state)
 		{ 30, BL_EVERIFY, "quote.signature" }, /* header user data */
 		{ 948, BL_EVERIFY, "quote.qe_report_signature" },
 		{ 564 + 258, BL_EVERIFY, "quote.qe_report_signature" }, /* QE ISVSVN */
+		/* Without QE identity the QE must be Intel's production QE3. */
+		{ 564 + 128, BL_EVERIFY, "quote.qe_signer" }, /* QE MRSIGNER */
+		{ 564 + 256, BL_EVERIFY, "quote.qe_signer" }, /* QE ISVPRODID */
 		{ 564 + 320, BL_EVERIFY, "quote.qe_report_signature" }, /* QE report data */
 		{ 1014, BL_EVERIFY, "quote.qe_report_data" }, /* QE auth data */
 		{ 500 + 10, BL_EVERIFY, "quote.qe_report_data" }, /* attestation key */
@@ -439,6 +442,10 @@ static void test_sgx_tamper(void **state)
 		q.p[cases[i].off] ^= 0x01;
 	}
 	assert_int_equal(att_sgx_verify(q.p, q.len, &o, &c), 0);
+	/* An Intel QE launched in debug mode leaks its attestation key. */
+	q.p[564 + 48] ^= 0x02;
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	q.p[564 + 48] ^= 0x02;
 	/* Truncated inside the signature data. */
 	assert_int_equal(att_sgx_verify(q.p, 1000, &o, &c), BL_ETRUNC);
 	/* The PCK certificate expires in 2030. */
@@ -673,6 +680,11 @@ static void test_tdx_quote(void **state)
 	assert_memory_equal(c.measurement, q.p + 48 + 16 + 48 + 48 + 24, 48); /* MRTD */
 	assert_memory_equal(c.tdx.rtmr[3], q.p + 48 + 16 + 96 + 24 + 4 * 48 + 3 * 48, 48);
 	assert_int_equal(c.tcb_status, ATT_TCB_UNKNOWN);
+	/* Without a TD QE identity the QE must be Intel's TD QE: its MRSIGNER
+	 * (QE report at 48 + 584 + 4 + 64 + 64 + 6 = 770, MRSIGNER at +128). */
+	q.p[770 + 128] ^= 1;
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	q.p[770 + 128] ^= 1;
 	/* With Intel's TDX TCB info and TD QE identity (signing chain judged
 	 * before its certificate's 2025-05-21 expiry). */
 	o.tcb_info = blob(tcb);
