@@ -634,7 +634,13 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 
 		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
 		                          sizeof(cn));
-		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2)
+		/* After att_chain_verify the chain is in issuing order and a
+		 * self-issued last certificate is an anchor: the leaf stands alone
+		 * (its issuer an anchor) or is followed by that anchor only. */
+		const X509 *up = n == 2 ? sk_X509_value(col->tcb_chain, 1) : NULL;
+
+		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2 ||
+		    (up && X509_NAME_cmp(X509_get_subject_name(up), X509_get_issuer_name(up))))
 			return att_fail(BL_EVERIFY, "tcb_signing.chain",
 			                "'%s' (chain of %d) is not the Intel SGX TCB Signing "
 			                "certificate under the root",

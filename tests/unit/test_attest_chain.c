@@ -237,6 +237,56 @@ static void test_chain_root_and_signatures(void **state)
 	X509_free(stranger);
 }
 
+/*
+ * Collateral is signed only by a certificate named "Intel SGX TCB Signing"
+ * issued by the root itself: not by one under an intermediate, even a
+ * trusted one (an intermediate that issues platform keys must not be able
+ * to mint a collateral signer).
+ */
+static void test_tcb_signer_under_root(void **state)
+{
+	struct pki *p = *state;
+	X509 *ok = cert("Intel SGX TCB Signing", 7, p->lk, p->root, p->rk, 0, NOW - DAY, NOW + DAY);
+	X509 *deep =
+	    cert("Intel SGX TCB Signing", 8, p->lk, p->inter, p->ik, 0, NOW - DAY, NOW + DAY);
+	STACK_OF(X509) *anchors = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	static const char json[] = "{}";
+	struct att_intel_collateral col = { 0 };
+	struct att_claims c;
+
+	X509_up_ref(p->root);
+	sk_X509_push(anchors, p->root);
+	col.tcb_info.p = (const uint8_t *)json;
+	col.tcb_info.len = 2;
+	/* Under the root: the chain passes and the (malformed) TCB info is next. */
+	col.tcb_chain = sk_X509_new_null();
+	sk_X509_push(col.tcb_chain, ok);
+	memset(&c, 0, sizeof(c));
+	att_reset();
+	assert_int_equal(att_intel_tcb_apply(&col, anchors, crls, NOW, 0, &c), BL_EINVAL);
+	assert_string_equal(att_failed_check(), "tcb_info");
+	sk_X509_pop_free(col.tcb_chain, X509_free);
+	/* Under the intermediate, with or without the root listed: refused. */
+	for (int with_root = 0; with_root < 2; with_root++) {
+		col.tcb_chain = sk_X509_new_null();
+		X509_up_ref(p->inter);
+		sk_X509_push(col.tcb_chain, deep);
+		X509_up_ref(deep);
+		sk_X509_push(col.tcb_chain, p->inter);
+		if (with_root) {
+			X509_up_ref(p->root);
+			sk_X509_push(col.tcb_chain, p->root);
+		}
+		att_reset();
+		expect(att_intel_tcb_apply(&col, anchors, crls, NOW, 0, &c), "tcb_signing.chain");
+		sk_X509_pop_free(col.tcb_chain, X509_free);
+	}
+	X509_free(deep);
+	sk_X509_pop_free(anchors, X509_free);
+	sk_X509_CRL_free(crls);
+}
+
 static void test_der_reader(void **state)
 {
 	(void)state;
@@ -316,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_chain_bad_crl),
 		cmocka_unit_test(test_chain_time),
 		cmocka_unit_test(test_chain_root_and_signatures),
+		cmocka_unit_test(test_tcb_signer_under_root),
 		cmocka_unit_test(test_der_reader),
 		cmocka_unit_test(test_time_and_versions),
 		cmocka_unit_test(test_snp_tcb_layouts),
