@@ -478,7 +478,10 @@ static int check_crls(const X509 *cert, const X509 *issuer, STACK_OF(X509_CRL) *
 		if (!key || !crl_sig_ok(crl, issuer))
 			return att_fail(BL_EVERIFY, chk, "CRL of '%s': signature does not verify",
 			                cn);
-		if (!time_in(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), at))
+		/* A CRL without nextUpdate (RFC 5280 §5.1.2.5 requires it) would be
+		 * current forever: an old one could hide later revocations. */
+		if (!X509_CRL_get0_nextUpdate(crl) ||
+		    !time_in(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), at))
 			return att_fail(BL_EVERIFY, chk,
 			                "CRL of '%s' is not current at the verification time", cn);
 		if (X509_CRL_get0_by_cert(crl, &rev, (X509 *)cert) == 1) {

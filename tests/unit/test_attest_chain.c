@@ -68,7 +68,8 @@ static X509_CRL *crl(X509 *issuer, EVP_PKEY *ikey, time_t last, time_t next, lon
 	ASN1_TIME_set(t, last);
 	X509_CRL_set1_lastUpdate(c, t);
 	ASN1_TIME_set(t, next);
-	X509_CRL_set1_nextUpdate(c, t);
+	if (next) /* 0: no nextUpdate */
+		X509_CRL_set1_nextUpdate(c, t);
 	if (revoked >= 0) {
 		X509_REVOKED *r = X509_REVOKED_new();
 		ASN1_INTEGER *s = ASN1_INTEGER_new();
@@ -200,6 +201,15 @@ static void test_chain_bad_crl(void **state)
 	expect(run(p->root, crl(p->inter, p->ik, NOW - 3 * DAY, NOW - DAY, -1), NULL, NOW, 2,
 	           p->leaf, p->inter),
 	       "t.crl");
+	/* No nextUpdate (RFC 5280 §5.1.2.5: issuers MUST include it): such a
+	 * CRL would be "current" forever, so an old one could hide every later
+	 * revocation. Refused. */
+	{
+		X509_CRL *c = crl(p->inter, p->ik, NOW - DAY, 0, -1);
+
+		assert_null(X509_CRL_get0_nextUpdate(c));
+		expect(run(p->root, c, NULL, NOW, 2, p->leaf, p->inter), "t.crl");
+	}
 	/* Not yet issued at the verification time. */
 	expect(run(p->root, crl(p->root, p->rk, NOW + DAY, NOW + 3 * DAY, -1), NULL, NOW, 2,
 	           p->leaf, p->inter),
