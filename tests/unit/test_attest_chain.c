@@ -338,6 +338,13 @@ static void test_time_and_versions(void **state)
 	assert_int_equal(att_parse_time("2023-02-01", &t), BL_EINVAL);
 	assert_int_equal(att_parse_time("2023-13-01T00:00:00Z", &t), BL_EINVAL);
 	assert_int_equal(att_parse_time("2023-02-01T00:00:00Zjunk", &t), BL_EINVAL);
+	/* sscanf's %d takes signs and spaces; a date must be digits, and real. */
+	assert_int_equal(att_parse_time("2023-02-01T-1:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-01T00:-5:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-01T 1:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("+023-02-01T00:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-30T00:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2024-02-29T00:00:00Z", &t), 0); /* leap year */
 	/* ABI versions compare as versions: 1.0 is above a 0.9 minimum even
 	 * though its minor is smaller (Steward compared the parts separately). */
 	assert_true(att_version_cmp(1, 0, 0, 9) > 0);
