@@ -32,8 +32,12 @@
  *        SGX extensions (FMSPC, PCE ID, TCB components, PPID) read; the QE
  *        report signed by the PCK key; the QE
  *        report data [0..32] = SHA-256(attestation key || QE auth data) and
- *        [32..64] zero; the quote signature (header || ISV report) by the
- *        attestation key. With TCB info: its signature by the TCB signing
+ *        [32..64] zero; without QE identity collateral, the QE's MRSIGNER
+ *        and ISVPRODID equal Intel's production QE3 (TDX: TD QE), built in, and
+ *        its ATTRIBUTES.DEBUG clear
+ *        (the PCE signs the report of ANY enclave holding PROVISIONKEY, so a
+ *        PCK-signed QE report alone proves nothing); the quote signature
+ *        (header || ISV report) by the attestation key. With TCB info: its signature by the TCB signing
  *        chain (a leaf named "Intel SGX TCB Signing" issued by the root
  *        itself, valid at opts->at or opts->tcb_signing_at) over the exact
  *        bytes of the
@@ -87,7 +91,7 @@
  *   snp.vcek .vcek_key .signing_key .product .tcb .chip_id .signature
  *   snp.chain .root .expired .crl .revoked        (VCEK <- ASK <- ARK)
  *   quote.format .version .qe_vendor .qe_report_signature .qe_report_data
- *   quote.attestation_key .signature
+ *   quote.attestation_key .signature .qe_signer
  *   pck.chain .root .expired .crl .revoked .key .extensions
  *   tcb_signing.chain .root .expired .crl .revoked .key
  *   tcb_info (malformed) .signature .id .version .expired .fmspc .pceid

@@ -363,6 +363,38 @@ static int check_qe_report_data(const struct quote *q, const struct enclave_repo
 	return 0;
 }
 
+/*
+ * Intel's production quoting enclaves, as Intel's QE identity collateral
+ * names them: SGX QE3 (ISVPRODID 1) and the TDX TD QE (ISVPRODID 2). The
+ * PCE signs, with the PCK key, the report of any enclave that has the
+ * PROVISIONKEY attribute, which a platform's owner can launch; so a QE
+ * report signed by the PCK proves nothing until the QE's identity is
+ * checked. With no QE identity collateral, these built-in values are.
+ */
+static const uint8_t intel_qe3_mrsigner[32] = { 0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e,
+	                                        0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a,
+	                                        0x00, 0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b,
+	                                        0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff };
+static const uint8_t intel_tdqe_mrsigner[32] = { 0xdc, 0x9e, 0x2a, 0x7c, 0x6f, 0x94, 0x8f, 0x17,
+	                                         0x47, 0x4e, 0x34, 0xa7, 0xfc, 0x43, 0xed, 0x03,
+	                                         0x0f, 0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf,
+	                                         0x63, 0x40, 0xc8, 0x2e, 0x0e, 0x54, 0xa8, 0xc5 };
+
+static int check_qe_signer(int tdx, const struct enclave_report *qe)
+{
+	const uint8_t *want = tdx ? intel_tdqe_mrsigner : intel_qe3_mrsigner;
+	uint16_t prodid = tdx ? 2 : 1;
+
+	if (memcmp(qe->mrsigner, want, 32) || qe->isv_prod_id != prodid)
+		return att_fail(BL_EVERIFY, "quote.qe_signer",
+		                "the QE (ISVPRODID %u) is not Intel's %s and no QE identity "
+		                "vouches for it",
+		                qe->isv_prod_id, tdx ? "TD QE" : "QE3");
+	if (qe->attributes[0] & 0x02) /* ATTRIBUTES.DEBUG: its key is readable */
+		return att_fail(BL_EVERIFY, "quote.qe_signer", "the QE runs in debug mode");
+	return 0;
+}
+
 int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opts *o,
                      STACK_OF(X509_CRL) * extra_crls, const struct att_intel_collateral *col,
                      struct att_claims *out)
@@ -415,6 +447,10 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 		goto out_free_crls;
 	}
 	BL_TRY_GOTO(rc, pck_parse(pck, &out->pck), out_free_crls);
+	/* Checked before the QE report's signature so that a test can tamper
+	 * with each field; every check must pass all the same. */
+	if (!col || !col->qe_identity.len)
+		BL_TRY_GOTO(rc, check_qe_signer(tdx, &qe), out_free_crls);
 	BL_TRY_GOTO(rc,
 	            att_ecdsa_verify_raw(pck_key, "SHA256", q.qe_report, ENCLAVE_REPORT_LEN,
 	                                 q.qe_sig, q.qe_sig + 32, 32, 0,

@@ -409,8 +409,13 @@ static int tdx_module_identity(const json_t *ti, struct att_claims *c)
 	char want[16];
 	size_t i;
 
-	if (c->tdx.tee_tcb_svn[1] == 0 || !ids)
+	if (c->tdx.tee_tcb_svn[1] == 0)
 		return 0;
+	if (!json_is_array(ids))
+		return att_fail(
+		    BL_EVERIFY, "tcb_info.tdx_module",
+		    "TCB info has no tdxModuleIdentities for TDX module major version %u",
+		    c->tdx.tee_tcb_svn[1]);
 	snprintf(want, sizeof(want), "TDX_%02X", c->tdx.tee_tcb_svn[1]);
 	json_array_foreach(ids, i, m)
 	{
@@ -500,9 +505,15 @@ static int apply_tcb_info(const struct att_blob *b, EVP_PKEY *key, time_t at, in
 	}
 	/* SEAM identity: tdxModule for module major version 0, else the
 	 * "TDX_nn" module identity (checked with its level below). */
-	if (tdx && c->tdx.tee_tcb_svn[1] == 0 && json_object_get(ti, "tdxModule"))
+	if (tdx && c->tdx.tee_tcb_svn[1] == 0) {
+		if (!json_is_object(json_object_get(ti, "tdxModule"))) {
+			rc = att_fail(BL_EVERIFY, "tcb_info.tdx_module",
+			              "TDX TCB info has no tdxModule to check the SEAM identity");
+			goto out_free_ti;
+		}
 		BL_TRY_GOTO(rc, check_seam(json_object_get(ti, "tdxModule"), c, "tdxModule"),
 		            out_free_ti);
+	}
 	levels = json_object_get(ti, "tcbLevels");
 	if (!json_is_array(levels)) {
 		rc = att_fail(BL_EINVAL, "tcb_info", "no tcbLevels array");
@@ -623,7 +634,13 @@ int att_intel_tcb_apply(const struct att_intel_collateral *col, STACK_OF(X509) *
 
 		X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn,
 		                          sizeof(cn));
-		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2)
+		/* After att_chain_verify the chain is in issuing order and a
+		 * self-issued last certificate is an anchor: the leaf stands alone
+		 * (its issuer an anchor) or is followed by that anchor only. */
+		const X509 *up = n == 2 ? sk_X509_value(col->tcb_chain, 1) : NULL;
+
+		if (strcmp(cn, "Intel SGX TCB Signing") || n > 2 ||
+		    (up && X509_NAME_cmp(X509_get_subject_name(up), X509_get_issuer_name(up))))
 			return att_fail(BL_EVERIFY, "tcb_signing.chain",
 			                "'%s' (chain of %d) is not the Intel SGX TCB Signing "
 			                "certificate under the root",

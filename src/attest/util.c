@@ -148,10 +148,16 @@ int att_oid_eq(const struct bl_cur *oid, const uint8_t *enc, size_t n)
 
 int att_parse_time(const char *s, time_t *out)
 {
-	struct tm tm = { 0 };
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm tm = { 0 }, back;
 	const char *p;
 	int n = 0;
 
+	/* Digits where digits belong: sscanf's %d would take signs and spaces. */
+	for (size_t i = 0; s && i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return bl_err(BL_EINVAL, "time '%s': not RFC 3339 (YYYY-MM-DDTHH:MM:SSZ)",
+			              s);
 	if (!s ||
 	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
@@ -173,7 +179,12 @@ int att_parse_time(const char *s, time_t *out)
 		return bl_err(BL_EINVAL, "time '%s': field out of range", s);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	*out = timegm(&tm);
+	back = tm;
+	*out = timegm(&back);
+	/* timegm normalises (February 30 becomes March 2): refuse what moved. */
+	if (tm.tm_sec < 60 &&
+	    (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon || back.tm_year != tm.tm_year))
+		return bl_err(BL_EINVAL, "time '%s': no such date", s);
 	return 0;
 }
 
@@ -478,7 +489,10 @@ static int check_crls(const X509 *cert, const X509 *issuer, STACK_OF(X509_CRL) *
 		if (!key || !crl_sig_ok(crl, issuer))
 			return att_fail(BL_EVERIFY, chk, "CRL of '%s': signature does not verify",
 			                cn);
-		if (!time_in(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), at))
+		/* A CRL without nextUpdate (RFC 5280 §5.1.2.5 requires it) would be
+		 * current forever: an old one could hide later revocations. */
+		if (!X509_CRL_get0_nextUpdate(crl) ||
+		    !time_in(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl), at))
 			return att_fail(BL_EVERIFY, chk,
 			                "CRL of '%s' is not current at the verification time", cn);
 		if (X509_CRL_get0_by_cert(crl, &rev, (X509 *)cert) == 1) {

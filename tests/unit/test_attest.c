@@ -423,6 +423,9 @@ static void test_sgx_tamper(void **state)
 		{ 30, BL_EVERIFY, "quote.signature" }, /* header user data */
 		{ 948, BL_EVERIFY, "quote.qe_report_signature" },
 		{ 564 + 258, BL_EVERIFY, "quote.qe_report_signature" }, /* QE ISVSVN */
+		/* Without QE identity the QE must be Intel's production QE3. */
+		{ 564 + 128, BL_EVERIFY, "quote.qe_signer" }, /* QE MRSIGNER */
+		{ 564 + 256, BL_EVERIFY, "quote.qe_signer" }, /* QE ISVPRODID */
 		{ 564 + 320, BL_EVERIFY, "quote.qe_report_signature" }, /* QE report data */
 		{ 1014, BL_EVERIFY, "quote.qe_report_data" }, /* QE auth data */
 		{ 500 + 10, BL_EVERIFY, "quote.qe_report_data" }, /* attestation key */
@@ -439,6 +442,10 @@ static void test_sgx_tamper(void **state)
 		q.p[cases[i].off] ^= 0x01;
 	}
 	assert_int_equal(att_sgx_verify(q.p, q.len, &o, &c), 0);
+	/* An Intel QE launched in debug mode leaks its attestation key. */
+	q.p[564 + 48] ^= 0x02;
+	expect_fail(att_sgx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	q.p[564 + 48] ^= 0x02;
 	/* Truncated inside the signature data. */
 	assert_int_equal(att_sgx_verify(q.p, 1000, &o, &c), BL_ETRUNC);
 	/* The PCK certificate expires in 2030. */
@@ -673,6 +680,11 @@ static void test_tdx_quote(void **state)
 	assert_memory_equal(c.measurement, q.p + 48 + 16 + 48 + 48 + 24, 48); /* MRTD */
 	assert_memory_equal(c.tdx.rtmr[3], q.p + 48 + 16 + 96 + 24 + 4 * 48 + 3 * 48, 48);
 	assert_int_equal(c.tcb_status, ATT_TCB_UNKNOWN);
+	/* Without a TD QE identity the QE must be Intel's TD QE: its MRSIGNER
+	 * (QE report at 48 + 584 + 4 + 64 + 64 + 6 = 770, MRSIGNER at +128). */
+	q.p[770 + 128] ^= 1;
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	q.p[770 + 128] ^= 1;
 	/* With Intel's TDX TCB info and TD QE identity (signing chain judged
 	 * before its certificate's 2025-05-21 expiry). */
 	o.tcb_info = blob(tcb);
@@ -864,6 +876,20 @@ static void test_tdx_collateral_checks(void **state)
 	}
 	eval_edit(&tcb, 0, &base, "\"id\":\"TDX_03\"", "\"id\":\"TDX_07\"", BL_EVERIFY,
 	          "tcb_info.tdx_module"); /* TEE_TCB_SVN[1] = 3 has no identity */
+	/* A TCB info without module identities (older files) cannot grade a
+	 * module of major version 3: refused, not waved through ungraded and with
+	 * MRSIGNERSEAM unchecked (as Intel's QVL, TdxModuleCheck). */
+	eval_edit(&tcb, 0, &base,
+	          "\"tdxModuleIdentities\":", "\"tdxModuleIdentitiez\":", BL_EVERIFY,
+	          "tcb_info.tdx_module");
+	/* Likewise a TDX TCB info without tdxModule for major version 0. */
+	{
+		struct att_claims m0 = base;
+
+		m0.tdx.tee_tcb_svn[1] = 0;
+		eval_edit(&tcb, 0, &m0, "\"tdxModule\":{", "\"tdxModulf\":{", BL_EVERIFY,
+		          "tcb_info.tdx_module");
+	}
 	eval_edit(&tcb, 0, &base, "\"pcesvn\":5", "\"pcesvn\":12", BL_EVERIFY, "tcb_info.level");
 	eval_edit(
 	    &tcb, 0, &base, "\"tcbDate\":\"2018-01-04T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"",
@@ -954,6 +980,7 @@ static void test_intel_sample_tdx(void **state)
 	struct file pck = load("intel-sample/tdx/pckCert.pem");
 	struct file chain = load("intel-sample/tdx/pckSignChain.pem");
 	struct file tcb = load("intel-sample/tdx/tcbInfo.json");
+	struct file qe = load("intel-sample/tdx/qeIdentity.json");
 	struct file sign = load("intel-sample/tdx/tcbSignChain.pem");
 	struct file root = load("intel-sample/tdx/trustedRootCaCert.pem");
 	uint8_t *both = malloc(pck.len + chain.len);
@@ -965,16 +992,24 @@ static void test_intel_sample_tdx(void **state)
 	memcpy(both + pck.len, chain.p, chain.len); /* chain lists the root first */
 	o.pck_chain.p = both;
 	o.pck_chain.len = pck.len + chain.len;
-	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &c), 0);
+	/* The sample's QE is not Intel's TD QE (MRSIGNER 0bf58c…, ISVPRODID
+	 * 29854): a report the PCK key signed for any enclave with the
+	 * PROVISIONKEY attribute must not pass as a quoting enclave. Without a
+	 * QE identity the QE must be Intel's own. */
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "quote.qe_signer");
+	/* The sample's own TD QE identity names another signer: the QE is then
+	 * judged by it, and refused by it (every earlier check passed). */
+	o.qe_identity = blob(qe);
+	o.tcb_signing_chain = blob(sign);
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "qe_identity.mrsigner");
 	/* The synthetic TCB info has no level this platform meets. */
 	o.tcb_info = blob(tcb);
-	o.tcb_signing_chain = blob(sign);
 	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "tcb_info.level");
-	/* The chain inside the quote (DER, root first) verifies too. */
+	/* The chain inside the quote (DER, root first) verifies too: the
+	 * verification gets as far as the QE identity. */
 	o.pck_chain.len = 0;
 	o.tcb_info.len = 0;
-	assert_int_equal(att_tdx_verify(q.p, q.len, &o, &c), 0);
-	assert_int_equal(c.kind, ATT_KIND_TDX);
+	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "qe_identity.mrsigner");
 	/* Against the built-in Intel root the sample's test root is refused. */
 	o.n_anchors = 0;
 	expect_fail(att_tdx_verify(q.p, q.len, &o, &c), BL_EVERIFY, "pck.root");
@@ -983,6 +1018,7 @@ static void test_intel_sample_tdx(void **state)
 	free(pck.p);
 	free(chain.p);
 	free(tcb.p);
+	free(qe.p);
 	free(sign.p);
 	free(root.p);
 }

@@ -68,7 +68,8 @@ static X509_CRL *crl(X509 *issuer, EVP_PKEY *ikey, time_t last, time_t next, lon
 	ASN1_TIME_set(t, last);
 	X509_CRL_set1_lastUpdate(c, t);
 	ASN1_TIME_set(t, next);
-	X509_CRL_set1_nextUpdate(c, t);
+	if (next) /* 0: no nextUpdate */
+		X509_CRL_set1_nextUpdate(c, t);
 	if (revoked >= 0) {
 		X509_REVOKED *r = X509_REVOKED_new();
 		ASN1_INTEGER *s = ASN1_INTEGER_new();
@@ -200,6 +201,15 @@ static void test_chain_bad_crl(void **state)
 	expect(run(p->root, crl(p->inter, p->ik, NOW - 3 * DAY, NOW - DAY, -1), NULL, NOW, 2,
 	           p->leaf, p->inter),
 	       "t.crl");
+	/* No nextUpdate (RFC 5280 §5.1.2.5: issuers MUST include it): such a
+	 * CRL would be "current" forever, so an old one could hide every later
+	 * revocation. Refused. */
+	{
+		X509_CRL *c = crl(p->inter, p->ik, NOW - DAY, 0, -1);
+
+		assert_null(X509_CRL_get0_nextUpdate(c));
+		expect(run(p->root, c, NULL, NOW, 2, p->leaf, p->inter), "t.crl");
+	}
 	/* Not yet issued at the verification time. */
 	expect(run(p->root, crl(p->root, p->rk, NOW + DAY, NOW + 3 * DAY, -1), NULL, NOW, 2,
 	           p->leaf, p->inter),
@@ -235,6 +245,56 @@ static void test_chain_root_and_signatures(void **state)
 	X509_free(forged);
 	X509_free(not_ca);
 	X509_free(stranger);
+}
+
+/*
+ * Collateral is signed only by a certificate named "Intel SGX TCB Signing"
+ * issued by the root itself: not by one under an intermediate, even a
+ * trusted one (an intermediate that issues platform keys must not be able
+ * to mint a collateral signer).
+ */
+static void test_tcb_signer_under_root(void **state)
+{
+	struct pki *p = *state;
+	X509 *ok = cert("Intel SGX TCB Signing", 7, p->lk, p->root, p->rk, 0, NOW - DAY, NOW + DAY);
+	X509 *deep =
+	    cert("Intel SGX TCB Signing", 8, p->lk, p->inter, p->ik, 0, NOW - DAY, NOW + DAY);
+	STACK_OF(X509) *anchors = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	static const char json[] = "{}";
+	struct att_intel_collateral col = { 0 };
+	struct att_claims c;
+
+	X509_up_ref(p->root);
+	sk_X509_push(anchors, p->root);
+	col.tcb_info.p = (const uint8_t *)json;
+	col.tcb_info.len = 2;
+	/* Under the root: the chain passes and the (malformed) TCB info is next. */
+	col.tcb_chain = sk_X509_new_null();
+	sk_X509_push(col.tcb_chain, ok);
+	memset(&c, 0, sizeof(c));
+	att_reset();
+	assert_int_equal(att_intel_tcb_apply(&col, anchors, crls, NOW, 0, &c), BL_EINVAL);
+	assert_string_equal(att_failed_check(), "tcb_info");
+	sk_X509_pop_free(col.tcb_chain, X509_free);
+	/* Under the intermediate, with or without the root listed: refused. */
+	for (int with_root = 0; with_root < 2; with_root++) {
+		col.tcb_chain = sk_X509_new_null();
+		X509_up_ref(p->inter);
+		sk_X509_push(col.tcb_chain, deep);
+		X509_up_ref(deep);
+		sk_X509_push(col.tcb_chain, p->inter);
+		if (with_root) {
+			X509_up_ref(p->root);
+			sk_X509_push(col.tcb_chain, p->root);
+		}
+		att_reset();
+		expect(att_intel_tcb_apply(&col, anchors, crls, NOW, 0, &c), "tcb_signing.chain");
+		sk_X509_pop_free(col.tcb_chain, X509_free);
+	}
+	X509_free(deep);
+	sk_X509_pop_free(anchors, X509_free);
+	sk_X509_CRL_free(crls);
 }
 
 static void test_der_reader(void **state)
@@ -278,6 +338,13 @@ static void test_time_and_versions(void **state)
 	assert_int_equal(att_parse_time("2023-02-01", &t), BL_EINVAL);
 	assert_int_equal(att_parse_time("2023-13-01T00:00:00Z", &t), BL_EINVAL);
 	assert_int_equal(att_parse_time("2023-02-01T00:00:00Zjunk", &t), BL_EINVAL);
+	/* sscanf's %d takes signs and spaces; a date must be digits, and real. */
+	assert_int_equal(att_parse_time("2023-02-01T-1:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-01T00:-5:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-01T 1:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("+023-02-01T00:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2023-02-30T00:00:00Z", &t), BL_EINVAL);
+	assert_int_equal(att_parse_time("2024-02-29T00:00:00Z", &t), 0); /* leap year */
 	/* ABI versions compare as versions: 1.0 is above a 0.9 minimum even
 	 * though its minor is smaller (Steward compared the parts separately). */
 	assert_true(att_version_cmp(1, 0, 0, 9) > 0);
@@ -316,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_chain_bad_crl),
 		cmocka_unit_test(test_chain_time),
 		cmocka_unit_test(test_chain_root_and_signatures),
+		cmocka_unit_test(test_tcb_signer_under_root),
 		cmocka_unit_test(test_der_reader),
 		cmocka_unit_test(test_time_and_versions),
 		cmocka_unit_test(test_snp_tcb_layouts),
