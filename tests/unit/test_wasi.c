@@ -650,6 +650,10 @@ static void test_sockets(void **state)
 	char buf[16];
 
 	(void)state;
+	/* No socket: notsock, before rights (regression, wasi-testsuite sock_shutdown-not_sock). */
+	assert_int_equal(C("sock_shutdown", U(1), U(1)), WASI_ENOTSOCK);
+	assert_int_equal(C("sock_accept", U(PRE), U(0), U(0x60)), WASI_ENOTSOCK);
+	assert_int_equal(C("sock_shutdown", U(77), U(1)), WASI_EBADF);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;

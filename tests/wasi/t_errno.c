@@ -1,0 +1,38 @@
+/*
+ * t_errno.c — errno values that the WebAssembly wasi-testsuite checks and
+ * Bailey once answered differently (each case names the call it regresses).
+ * Run with /data a writable, empty preopen; the expected values are Linux's
+ * own for the same calls, and what wasmtime answers.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wasi/api.h>
+
+#include "check.h"
+
+/* sock_shutdown and sock_accept on descriptors that are no sockets: notsock. */
+static void not_sockets(void)
+{
+	__wasi_fd_t conn;
+	int fd = open("/data/plain", O_RDWR | O_CREAT, 0644);
+
+	CHECK(fd >= 0, "create /data/plain");
+	CHECK_ERRNO(shutdown(STDOUT_FILENO, SHUT_RD), ENOTSOCK, "shutdown(stdout)");
+	CHECK_ERRNO(shutdown(fd, SHUT_RDWR), ENOTSOCK, "shutdown(a file)");
+	CHECK(__wasi_sock_accept(fd, 0, &conn) == __WASI_ERRNO_NOTSOCK,
+	      "sock_accept(a file) answers notsock");
+	CHECK(__wasi_sock_accept(STDIN_FILENO, 0, &conn) == __WASI_ERRNO_NOTSOCK,
+	      "sock_accept(stdin) answers notsock");
+	CHECK_ERRNO(shutdown(99, SHUT_RD), EBADF, "shutdown(a closed descriptor)");
+	close(fd);
+	unlink("/data/plain");
+}
+
+int main(void)
+{
+	not_sockets();
+	return failures;
+}
