@@ -494,6 +494,9 @@ static void test_dirs_and_readdir(void **state)
 		assert_int_equal(open_path(PRE, p, 1, 1ull << 6, 0), 0);
 		assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
 	}
+	/* A directory asked for with FD_WRITE: isdir (regression, wasi-testsuite path_open_preopen). */
+	assert_int_equal(open_path(PRE, "d", 2, 1ull << 1 | 1ull << 6, 0), WASI_EISDIR);
+	assert_int_equal(open_path(PRE, ".", 0, 1ull << 6, 0), WASI_EISDIR);
 	assert_int_equal(open_path(PRE, "d", 2, 1ull << 14, 0), 0);
 	dfd = rd32(0x100);
 	/* Read with a 40-byte buffer: entries arrive one at a time, cut when too long. */

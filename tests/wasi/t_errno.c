@@ -31,8 +31,26 @@ static void not_sockets(void)
 	unlink("/data/plain");
 }
 
+/* path_open of a directory asking to write: isdir, never a read-only stand-in. */
+static void open_dir_for_write(void)
+{
+	int fd;
+
+	CHECK(mkdir("/data/sub", 0755) == 0, "mkdir /data/sub");
+	CHECK_ERRNO(open("/data", O_RDWR | O_DIRECTORY), EISDIR,
+	            "open(preopen, O_RDWR|O_DIRECTORY)");
+	CHECK_ERRNO(open("/data/sub", O_WRONLY | O_DIRECTORY), EISDIR,
+	            "open(dir, O_WRONLY|O_DIRECTORY)");
+	CHECK_ERRNO(open("/data/sub", O_RDWR), EISDIR, "open(dir, O_RDWR)");
+	fd = open("/data/sub", O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0, "open(dir, O_RDONLY|O_DIRECTORY) still works");
+	close(fd);
+	rmdir("/data/sub");
+}
+
 int main(void)
 {
 	not_sockets();
+	open_dir_for_write();
 	return failures;
 }
