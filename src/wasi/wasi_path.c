@@ -515,10 +515,17 @@ WASI_HANDLER(path_symlink)
 	e = open_parent(f->host, path, &parent, &last, &slash);
 	if (e)
 		return e;
-	if (is_dot(last) || slash)
-		e = is_dot(last) ? WASI_EEXIST : WASI_ENOENT;
-	else if (symlinkat(target, parent, last) < 0)
+	if (is_dot(last)) {
+		e = WASI_EEXIST;
+	} else if (slash) {
+		/* "new/" cannot be made a symlink: eexist if it is there (as Linux says). */
+		struct stat st;
+
+		e = fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST
+		                                                         : WASI_ENOENT;
+	} else if (symlinkat(target, parent, last) < 0) {
 		e = wasi_errno(errno);
+	}
 	close(parent);
 	return e;
 }

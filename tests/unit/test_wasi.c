@@ -393,6 +393,13 @@ static void test_trailing_slashes(void **state)
 	a = str(0x200, ".");
 	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
 	                 WASI_EPERM);
+	/* symlink to "name/": eexist when name exists (regression, wasi-testsuite
+	 * path_symlink_trailing_slashes), noent when it does not. */
+	a = str(0x200, "x");
+	b = str(0x280, "ts.txt/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_EEXIST);
+	b = str(0x280, "ts-none/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_ENOENT);
 	/* readlink through a trailing slash */
 	snprintf(p, sizeof(p), "%s/ts-link", root);
 	assert_int_equal(symlink(".", p), 0);

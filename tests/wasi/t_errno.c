@@ -48,9 +48,26 @@ static void open_dir_for_write(void)
 	rmdir("/data/sub");
 }
 
+/* path_symlink to "name/": eexist when name exists (as Linux says), else noent. */
+static void symlink_trailing_slash(void)
+{
+	int fd;
+
+	CHECK_ERRNO(symlink("source", "/data/target/"), ENOENT, "symlink to missing 'target/'");
+	CHECK(mkdir("/data/target", 0755) == 0, "mkdir /data/target");
+	CHECK_ERRNO(symlink("source", "/data/target/"), EEXIST, "symlink to directory 'target/'");
+	CHECK_ERRNO(symlink("source", "/data/target"), EEXIST, "symlink to directory 'target'");
+	rmdir("/data/target");
+	fd = open("/data/target", O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	CHECK_ERRNO(symlink("source", "/data/target/"), EEXIST, "symlink to file 'target/'");
+	unlink("/data/target");
+}
+
 int main(void)
 {
 	not_sockets();
 	open_dir_for_write();
+	symlink_trailing_slash();
 	return failures;
 }
