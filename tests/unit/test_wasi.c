@@ -393,11 +393,21 @@ static void test_trailing_slashes(void **state)
 	a = str(0x200, ".");
 	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
 	                 WASI_EPERM);
-	/* symlink to "name/": eexist when name exists (regression, wasi-testsuite
-	 * path_symlink_trailing_slashes), noent when it does not. */
+	/* symlink to "name/": eexist for a directory (regression, wasi-testsuite
+	 * path_symlink_trailing_slashes), notdir for a file, noent when absent. */
 	a = str(0x200, "x");
-	b = str(0x280, "ts.txt/");
+	snprintf(p, sizeof(p), "%s/ts-dir", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	b = str(0x280, "ts-dir/");
 	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_EEXIST);
+	assert_int_equal(rmdir(p), 0);
+	snprintf(p, sizeof(p), "%s/ts-link", root);
+	assert_int_equal(symlink("nowhere", p), 0);
+	b = str(0x280, "ts-link/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_EEXIST);
+	assert_int_equal(unlink(p), 0);
+	b = str(0x280, "ts.txt/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_ENOTDIR);
 	b = str(0x280, "ts-none/");
 	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_ENOENT);
 	/* readlink through a trailing slash */
