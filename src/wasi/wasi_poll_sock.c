@@ -221,12 +221,30 @@ out_free:
 	return e;
 }
 
+/*
+ * A socket descriptor with the right `need`. What is no socket answers
+ * notsock before its rights are looked at: files and standard streams never
+ * carry the sock_* rights, and notsock is what the caller needs to hear (as
+ * Linux, wasmtime and the wasi-testsuite have it).
+ */
+static int32_t sock_get(struct wasi_ctx *c, uint32_t fd, uint64_t need, struct wasi_fd **out)
+{
+	struct wasi_fd *f;
+	int32_t e = wasi_fd_get(c, fd, 0, &f);
+
+	if (e)
+		return e;
+	if (f->filetype != WASI_FT_SOCK_STREAM)
+		return WASI_ENOTSOCK;
+	return wasi_fd_get(c, fd, need, out);
+}
+
 WASI_HANDLER(sock_accept)
 {
 	struct wasi_fd *f, *nf;
 	uint32_t flags = (uint32_t)a[1];
 	int h, slot;
-	int32_t e = wasi_fd_get(c, (uint32_t)a[0], WASI_RIGHT_SOCK_ACCEPT, &f);
+	int32_t e = sock_get(c, (uint32_t)a[0], WASI_RIGHT_SOCK_ACCEPT, &f);
 
 	if (e)
 		return e;
@@ -328,13 +346,11 @@ WASI_HANDLER(sock_shutdown)
 	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
 	struct wasi_fd *f;
 	uint32_t sd = (uint32_t)a[1];
-	int32_t e = wasi_fd_get(c, (uint32_t)a[0], WASI_RIGHT_SOCK_SHUTDOWN, &f);
+	int32_t e = sock_get(c, (uint32_t)a[0], WASI_RIGHT_SOCK_SHUTDOWN, &f);
 
 	(void)m;
 	if (e)
 		return e;
-	if (f->filetype != WASI_FT_SOCK_STREAM)
-		return WASI_ENOTSOCK;
 	if (sd == 0 || sd > 3)
 		return WASI_EINVAL;
 	return shutdown(f->host, how[sd]) < 0 ? wasi_errno(errno) : 0;

@@ -393,6 +393,23 @@ static void test_trailing_slashes(void **state)
 	a = str(0x200, ".");
 	assert_int_equal(C("path_link", U(PRE), U(0), U(0x200), a, U(PRE), U(0x280), b),
 	                 WASI_EPERM);
+	/* symlink to "name/": eexist for a directory (regression, wasi-testsuite
+	 * path_symlink_trailing_slashes), notdir for a file, noent when absent. */
+	a = str(0x200, "x");
+	snprintf(p, sizeof(p), "%s/ts-dir", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	b = str(0x280, "ts-dir/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_EEXIST);
+	assert_int_equal(rmdir(p), 0);
+	snprintf(p, sizeof(p), "%s/ts-link", root);
+	assert_int_equal(symlink("nowhere", p), 0);
+	b = str(0x280, "ts-link/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_EEXIST);
+	assert_int_equal(unlink(p), 0);
+	b = str(0x280, "ts.txt/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_ENOTDIR);
+	b = str(0x280, "ts-none/");
+	assert_int_equal(C("path_symlink", U(0x200), a, U(PRE), U(0x280), b), WASI_ENOENT);
 	/* readlink through a trailing slash */
 	snprintf(p, sizeof(p), "%s/ts-link", root);
 	assert_int_equal(symlink(".", p), 0);
@@ -494,6 +511,9 @@ static void test_dirs_and_readdir(void **state)
 		assert_int_equal(open_path(PRE, p, 1, 1ull << 6, 0), 0);
 		assert_int_equal(C("fd_close", U(rd32(0x100))), 0);
 	}
+	/* A directory asked for with FD_WRITE: isdir (regression, wasi-testsuite path_open_preopen). */
+	assert_int_equal(open_path(PRE, "d", 2, 1ull << 1 | 1ull << 6, 0), WASI_EISDIR);
+	assert_int_equal(open_path(PRE, ".", 0, 1ull << 6, 0), WASI_EISDIR);
 	assert_int_equal(open_path(PRE, "d", 2, 1ull << 14, 0), 0);
 	dfd = rd32(0x100);
 	/* Read with a 40-byte buffer: entries arrive one at a time, cut when too long. */
@@ -650,6 +670,10 @@ static void test_sockets(void **state)
 	char buf[16];
 
 	(void)state;
+	/* No socket: notsock, before rights (regression, wasi-testsuite sock_shutdown-not_sock). */
+	assert_int_equal(C("sock_shutdown", U(1), U(1)), WASI_ENOTSOCK);
+	assert_int_equal(C("sock_accept", U(PRE), U(0), U(0x60)), WASI_ENOTSOCK);
+	assert_int_equal(C("sock_shutdown", U(77), U(1)), WASI_EBADF);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;

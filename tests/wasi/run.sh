@@ -127,6 +127,10 @@ else
 	ok "sandbox: nothing outside the preopen changed"
 fi
 
+# errno values the WebAssembly wasi-testsuite checks (regressions found with it)
+mkdir -p "$work/errno"
+expect errno 0 "$bailey" run --dir "$work/errno::/data" "$wasmdir/t_errno.wasm"
+
 expect clock_random 0 "$bailey" run "$wasmdir/t_clock_random.wasm"
 node_same clock_random "$wasmdir/t_clock_random.wasm" "$work"
 
