@@ -27,6 +27,7 @@
 #define MAX_HEADERS 128
 #define IO_CHUNK 65536
 #define EXPECT_WAIT_MS 1000u
+#define MAX_INTERIM 16 /* 1xx answers before the final one */
 
 /* ---------------------------------------------------------------- URLs -- */
 
@@ -142,6 +143,7 @@ struct bl_http_rparser {
 	int discard_body; /* a followed redirect: body is dropped */
 	int follow; /* whether 3xx with Location should be discarded */
 	unsigned interim; /* 1xx responses seen (100 Continue) */
+	int no_reuse; /* framing that cannot be trusted: close the connection after it */
 };
 
 void bl_http_resp_free(struct bl_http_resp *resp)
@@ -258,13 +260,25 @@ static int rp_on_headers_complete(http_parser *p)
 	if (bl_buf_putc(hs, 0) < 0)
 		return rp_fail(rp, BL_ENOMEM);
 	r->status = p->status_code;
+	/*
+	 * RFC 9112 §6.3: 1xx, 204 and 304 answers end with their head, whatever
+	 * they say about a body (http-parser 2.x would read one). A 304 may
+	 * carry its representation's Content-Length (RFC 9110 §8.6); a 1xx or
+	 * 204 announcing a body is lying about its framing, so the connection
+	 * is not used again after it.
+	 */
+	if ((r->status / 100 == 1 || r->status == 204) &&
+	    (p->uses_transfer_encoding || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)))
+		rp->no_reuse = 1;
 	if (r->status >= 100 && r->status < 200 && r->status != 101) {
 		/* an interim response: forget it and parse the real one */
-		rp->interim++;
+		if (++rp->interim > MAX_INTERIM)
+			return rp_fail(rp, bl_err(BL_ENOMEM, "more than %d interim (1xx) answers",
+			                          MAX_INTERIM));
 		bl_buf_reset(hs);
 		rp->nhdr = 0;
 		rp->in_value = 0;
-		return 0;
+		return 1;
 	}
 	r->names = calloc(rp->nhdr + 1, sizeof(char *));
 	r->values = calloc(rp->nhdr + 1, sizeof(char *));
@@ -289,7 +303,7 @@ static int rp_on_headers_complete(http_parser *p)
 		rp->discard_body = 1;
 	else if (rp->on_headers && (rc = rp->on_headers(rp->arg, r)) < 0)
 		return rp_fail(rp, rc);
-	return rp->head ? 1 : 0;
+	return rp->head || r->status / 100 == 1 || r->status == 204 || r->status == 304;
 }
 
 static int rp_on_body(http_parser *p, const char *at, size_t n)
@@ -719,6 +733,39 @@ static ssize_t conn_read(struct bl_http *h, void *buf, size_t cap)
 
 /* ------------------------------------------------------------ requests -- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Before a read of the response head: the whole head must arrive by
+ * `deadline`, not just each byte within the read timeout (a server sending
+ * one byte a second would otherwise hold the client for hours).
+ */
+static int wait_head(struct bl_http *h, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+	uint64_t now;
+	int n;
+
+	if (h->ssl && SSL_pending(h->ssl))
+		return 0;
+	do {
+		now = now_ms();
+		n = now >= deadline ? 0 : poll(&pfd, 1, (int)(deadline - now));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return bl_err(BL_EIO, "poll: %s", strerror(errno));
+	if (n == 0)
+		return bl_err(BL_ETIMEOUT, "the response head did not arrive within %u ms",
+		              h->o.timeout_ms);
+	return 0;
+}
+
 struct bl_http *bl_http_new(const char *base_url, const struct bl_http_opts *opts)
 {
 	struct bl_http *h = calloc(1, sizeof(*h));
@@ -941,6 +988,7 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	struct bl_http_rparser rp;
 	struct bl_buf head = BL_BUF_INIT;
 	uint8_t *io;
+	uint64_t deadline;
 	int rc, wrc = 0, was_reused, local = 0, send = 1;
 
 	*retry = 0;
@@ -985,10 +1033,14 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	 * A server may answer (401, 413…) and close before reading the whole
 	 * body; try to read that answer before reporting the write failure.
 	 */
+	deadline = now_ms() + h->o.timeout_ms;
 	for (;;) {
 		size_t used;
-		ssize_t n = conn_read(h, io, IO_CHUNK);
+		ssize_t n;
 
+		if (!rp.headers_done && (rc = wait_head(h, deadline)) < 0)
+			break;
+		n = conn_read(h, io, IO_CHUNK);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -1004,7 +1056,8 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 			break;
 		if (rc == 1) {
 			rc = 0;
-			if (used != (size_t)n || !http_should_keep_alive(&rp.p) || wrc < 0)
+			if (used != (size_t)n || !http_should_keep_alive(&rp.p) || wrc < 0 ||
+			    rp.no_reuse)
 				conn_close(h);
 			break;
 		}

@@ -1376,6 +1376,175 @@ static void test_rparser_splits(void **state)
 	}
 }
 
+/*
+ * Regression: 1xx, 204 and 304 answers never have a body (RFC 9112 §6.3),
+ * whatever Content-Length or Transfer-Encoding they carry. http-parser 2.x
+ * read one anyway: a 304 with its representation's Content-Length (which
+ * RFC 9110 §8.6 allows) hung the client, and a 1xx "body" became part of
+ * the final answer's body.
+ */
+static int feed_all(const char *msg, struct bl_http_resp *r)
+{
+	struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, r, NULL, NULL);
+	int rc = bl_http_rparser_feed(rp, msg, strlen(msg));
+	bl_http_rparser_free(rp);
+	return rc;
+}
+
+static void test_no_body_statuses(void **state)
+{
+	struct bl_http_resp r;
+	(void)state;
+
+	assert_int_equal(feed_all("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", &r), 1);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.body_bytes, 0);
+	bl_http_resp_free(&r);
+	assert_int_equal(feed_all("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", &r), 1);
+	assert_int_equal(r.body_bytes, 0);
+	bl_http_resp_free(&r);
+	/* what a lying 204 sends after its head is not its body */
+	assert_int_equal(feed_all("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                          "5\r\nabcde\r\n0\r\n\r\n",
+	                          &r),
+	                 BL_EINVAL);
+	bl_http_resp_free(&r);
+	/* nor is a 1xx "body" part of the final answer */
+	assert_true(feed_all("HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\nabcde"
+	                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	                     &r) < 0);
+	assert_int_equal(r.body.len, 0);
+	bl_http_resp_free(&r);
+}
+
+/* GET /nm: 304 with Content-Length and no body; GET /lie: 204 whose "body" comes late */
+static int h_nobody(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	if (!strncmp(rq->head, "GET /nm ", 8)) {
+		tc_puts(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n");
+		return 1;
+	}
+	if (!strncmp(rq->head, "GET /lie ", 9)) {
+		tc_puts(c, "HTTP/1.1 204 No Content\r\nContent-Length: 38\r\n\r\n");
+		usleep(100 * 1000);
+		/* to a client that reused the connection, this is the next answer */
+		tc_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX");
+		return 1;
+	}
+	return h_hello(s, c, rq);
+}
+
+static void test_no_body_keepalive(void **state)
+{
+	struct bl_http_opts o = { .timeout_ms = 3000 };
+	struct tsrv *s = srv_start(h_nobody, NULL);
+	struct bl_http *h = client(s, &o);
+	struct bl_http_resp r;
+	(void)state;
+
+	assert_int_equal(get(h, "/nm", &r), 0);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.content_length, 5);
+	bl_http_resp_free(&r);
+	assert_int_equal(get(h, "/next", &r), 0);
+	assert_string_equal((char *)r.body.p, "hello /next");
+	bl_http_resp_free(&r);
+	assert_int_equal(bl_http_connections(h), 1); /* a 304 leaves the connection usable */
+
+	/* a 204 that announced a body: the connection is not trusted again */
+	assert_int_equal(get(h, "/lie", &r), 0);
+	assert_int_equal(r.status, 204);
+	bl_http_resp_free(&r);
+	assert_int_equal(get(h, "/after", &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal((char *)r.body.p, "hello /after");
+	bl_http_resp_free(&r);
+	assert_int_equal(bl_http_connections(h), 2);
+	bl_http_free(h);
+	srv_stop(s);
+}
+
+/*
+ * Regression: endless 1xx answers kept a client reading forever (each was
+ * forgotten, none counted). A chunk extension without end, or a chunk size
+ * of endless zeros, http-parser bounds itself (HTTP_MAX_HEADER_SIZE).
+ */
+static void expect_endless(const char *start, const char *unit, int want_rc, const char *want)
+{
+	struct bl_http_resp r;
+	struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, &r, NULL, NULL);
+	struct bl_buf b = BL_BUF_INIT;
+	int rc;
+
+	assert_int_equal(bl_http_rparser_feed(rp, start, strlen(start)), 0);
+	while (b.len < 256 * 1024)
+		assert_int_equal(bl_buf_puts(&b, unit), 0);
+	/* 16 MiB in all: far more than any limit allows for framing */
+	for (int i = 0; i < 64; i++) {
+		rc = bl_http_rparser_feed(rp, b.p, b.len);
+		if (rc != 0)
+			break;
+	}
+	if (rc != want_rc || !strstr(bl_errmsg(), want))
+		fail_msg("endless '%s': rc %d (%s)", unit, rc, bl_errmsg());
+	bl_http_rparser_free(rp);
+	bl_http_resp_free(&r);
+	bl_buf_free(&b);
+}
+
+static void test_endless_framing(void **state)
+{
+	(void)state;
+	expect_endless("", "HTTP/1.1 100\r\n\r\n", BL_ENOMEM, "interim");
+	expect_endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "00000000",
+	               BL_EINVAL, "header bytes");
+	expect_endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x=", "aaaaaaaa",
+	               BL_EINVAL, "header bytes");
+	/* many small chunks with extensions are fine */
+	{
+		struct bl_http_resp r;
+		struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, &r, NULL, NULL);
+		const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+		assert_int_equal(bl_http_rparser_feed(rp, head, strlen(head)), 0);
+		for (int i = 0; i < 100000; i++)
+			assert_int_equal(bl_http_rparser_feed(rp, "1;e=v\r\nx\r\n", 10), 0);
+		assert_int_equal(bl_http_rparser_feed(rp, "0\r\n\r\n", 5), 1);
+		assert_int_equal(r.body.len, 100000);
+		bl_http_rparser_free(rp);
+		bl_http_resp_free(&r);
+	}
+}
+
+/* Regression: a server trickling its head a byte at a time was never timed out. */
+static int h_trickle(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	(void)rq;
+	tc_puts(c, "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < 40 && !s->stop; i++) {
+		if (tc_puts(c, "X") < 0)
+			return 0;
+		usleep(100 * 1000);
+	}
+	tc_puts(c, ": 1\r\nContent-Length: 0\r\n\r\n");
+	return 0;
+}
+
+static void test_slow_head(void **state)
+{
+	struct bl_http_opts o = { .timeout_ms = 400 };
+	struct tsrv *s = srv_start(h_trickle, NULL);
+	struct bl_http *h = client(s, &o);
+	struct bl_http_resp r;
+	(void)state;
+
+	/* each byte comes within the timeout, the whole head does not */
+	assert_int_equal(get(h, "/", &r), BL_ETIMEOUT);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	s->stop = 1;
+	srv_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1399,6 +1568,10 @@ int main(void)
 		cmocka_unit_test(test_early_response),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_rparser_splits),
+		cmocka_unit_test(test_no_body_statuses),
+		cmocka_unit_test(test_no_body_keepalive),
+		cmocka_unit_test(test_endless_framing),
+		cmocka_unit_test(test_slow_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
