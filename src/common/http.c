@@ -290,19 +290,18 @@ static int rp_on_headers_complete(http_parser *p)
 	}
 	r->nheaders = rp->nhdr;
 	rp->headers_done = 1;
-	if (p->flags & F_CONTENTLENGTH) {
-		if (p->content_length > rp->max_body)
-			return rp_fail(rp, bl_err(BL_ENOMEM,
-			                          "response body of %llu bytes exceeds the limit "
-			                          "of %llu",
-			                          (unsigned long long)p->content_length,
-			                          (unsigned long long)rp->max_body));
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length <= INT64_MAX)
 		r->content_length = (int64_t)p->content_length;
-	}
 	if (rp->follow && rp_is_redirect(r->status) && bl_http_resp_header(r, "Location"))
 		rp->discard_body = 1;
 	else if (rp->on_headers && (rc = rp->on_headers(rp->arg, r)) < 0)
-		return rp_fail(rp, rc);
+		return rp_fail(rp, rc); /* the caller's judgement first: it is the more precise */
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > rp->max_body && !rp->head &&
+	    r->status / 100 != 1 && r->status != 204 && r->status != 304)
+		return rp_fail(rp, bl_err(BL_ENOMEM,
+		                          "response body of %llu bytes exceeds the limit of %llu",
+		                          (unsigned long long)p->content_length,
+		                          (unsigned long long)rp->max_body));
 	return rp->head || r->status / 100 == 1 || r->status == 204 || r->status == 304;
 }
 
@@ -997,6 +996,11 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	rp.on_body = req->on_body;
 	rp.arg = req->arg;
 	rp.follow = follow;
+	if (req->max_body && req->max_body < rp.max_body) {
+		rp.max_body = req->max_body;
+		resp->body.limit =
+		    (size_t)(rp.max_body > SIZE_MAX / 2 ? SIZE_MAX / 2 : rp.max_body);
+	}
 	io = malloc(IO_CHUNK);
 	if (!io)
 		return bl_err(BL_ENOMEM, "out of memory");

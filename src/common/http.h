@@ -135,6 +135,13 @@ struct bl_http_req {
 	 * returned without the body ever being sent. For large uploads.
 	 */
 	int expect_continue;
+	/*
+	 * This request's body limit when below opts.max_body (0: that one): a
+	 * larger announced Content-Length is refused at the head, a longer
+	 * body cut off, so a small answer is never collected up to the
+	 * client-wide limit first.
+	 */
+	uint64_t max_body;
 };
 
 struct bl_http;

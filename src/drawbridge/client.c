@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -318,6 +319,7 @@ struct call {
 	int (*on_body)(void *, const void *, size_t);
 	void *arg;
 	void (*on_upload)(void *, uint64_t, int64_t);
+	uint64_t max_body; /* the answer's limit; 0: max_file */
 };
 
 static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp *resp)
@@ -333,7 +335,8 @@ static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp 
 		                   .on_body = k->on_body,
 		                   .arg = k->arg,
 		                   .on_upload = k->on_upload,
-		                   .expect_continue = k->expect_continue };
+		                   .expect_continue = k->expect_continue,
+		                   .max_body = k->max_body };
 	int rc;
 
 	if (c->auth.len)
@@ -363,7 +366,7 @@ static int simple(struct dbr_client *c, const char *method, const char *path, co
 {
 	struct bl_digest_set dig;
 	struct bl_http_body b = { .data = body, .fd = -1, .len = (int64_t)blen };
-	struct call k = { .method = method, .path = path };
+	struct call k = { .method = method, .path = path, .max_body = MAX_JSON_BYTES };
 	struct bl_http_resp resp;
 	int rc;
 
@@ -1153,20 +1156,68 @@ out_free:
 	return rc;
 }
 
+/*
+ * Every Content-Digest field line of a response, merged (RFC 9110 §5.3: lines
+ * of one field form one list), so that no given digest goes unchecked. One
+ * algorithm with two values is refused. *found: whether there was any.
+ */
+static int resp_digests(const struct bl_http_resp *r, const char *path, struct bl_digest_set *out,
+                        int *found)
+{
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		struct bl_digest_set one;
+
+		if (strcasecmp(r->names[i], "Content-Digest"))
+			continue;
+		*found = 1;
+		if (bl_content_digest_parse(r->values[i], strlen(r->values[i]), &one) < 0)
+			return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", path);
+		for (int a = 0; a < BL_DIG_COUNT; a++) {
+			if (!bl_dset_has(&one, a))
+				continue;
+			if (bl_dset_has(out, a) &&
+			    memcmp(out->val[a], one.val[a], bl_dig_size((enum bl_dig_alg)a)))
+				return bl_err(BL_EVERIFY,
+				              "%s: Content-Digest gives %s twice, differently",
+				              path, bl_dig_name((enum bl_dig_alg)a));
+			memcpy(out->val[a], one.val[a], bl_dig_size((enum bl_dig_alg)a));
+			out->mask |= 1u << a;
+		}
+	}
+	return 0;
+}
+
 /* Check a response's Content-Digest (required) against what we computed. */
 static int check_content_digest(const struct bl_http_resp *resp, const struct bl_digest_set *have,
                                 const char *path)
 {
-	const char *cd = bl_http_resp_header(resp, "Content-Digest");
 	struct bl_digest_set claimed;
+	int found;
 
-	if (!cd)
+	BL_TRY(resp_digests(resp, path, &claimed, &found));
+	if (!found)
 		return bl_err(BL_EVERIFY, "%s: the answer has no Content-Digest", path);
-	if (bl_content_digest_parse(cd, strlen(cd), &claimed) < 0)
-		return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", path);
 	if (bl_dset_verify(&claimed, have) < 0)
 		return bl_err_wrap(BL_EVERIFY,
 		                   "%s: body does not match its Content-Digest: ", path);
+	return 0;
+}
+
+struct small {
+	const char *path;
+	size_t limit;
+};
+
+/* A small node's answer announcing more than its limit is refused at its head. */
+static int small_headers(void *arg, const struct bl_http_resp *r)
+{
+	const struct small *sm = arg;
+
+	if (r->status == 200 && r->content_length > (int64_t)sm->limit)
+		return bl_err(BL_EVERIFY, "%s: %lld bytes where at most %zu are expected", sm->path,
+		              (long long)r->content_length, sm->limit);
 	return 0;
 }
 
@@ -1177,7 +1228,13 @@ static int check_content_digest(const struct bl_http_resp *resp, const struct bl
 static int get_small(struct dbr_client *c, const char *path, size_t limit, struct bl_buf *out,
                      char *ctype, size_t ctcap)
 {
-	struct call k = { .method = "GET", .path = path };
+	struct small sm = { .path = path, .limit = limit };
+	/* an error answer's message may be longer than a tiny node */
+	struct call k = { .method = "GET",
+		          .path = path,
+		          .on_headers = small_headers,
+		          .arg = &sm,
+		          .max_body = limit > 4096 ? limit : 4096 };
 	struct bl_http_resp resp;
 	struct bl_digest_set have;
 	const char *ct;
@@ -1270,16 +1327,14 @@ struct dl {
 static int dl_headers(void *arg, const struct bl_http_resp *r)
 {
 	struct dl *x = arg;
-
-	const char *cd = bl_http_resp_header(r, "Content-Digest");
 	struct bl_digest_set claimed = { 0 };
+	int found;
 
 	x->status = r->status;
 	if (r->status != 200)
 		return 0;
 	/* hash with what the parent and the answer name, nothing more */
-	if (cd && bl_content_digest_parse(cd, strlen(cd), &claimed) < 0)
-		return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", x->path);
+	BL_TRY(resp_digests(r, x->path, &claimed, &found));
 	x->d = bl_digester_new(x->expected->digest.mask | claimed.mask);
 	if (!x->d)
 		return BL_ENOMEM;

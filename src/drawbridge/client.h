@@ -20,7 +20,9 @@
  *
  * Fetch guarantees: the tag's root entry, and then each node's bytes, are
  * checked against the entry its parent gives it (every digest, the length
- * and the type) and against the response's Content-Digest. All directory
+ * and the type) and against the response's Content-Digest (every algorithm
+ * of every Content-Digest field line). Tag bodies and listings are refused
+ * at the head when they announce more than their limit. All directory
  * listings are fetched and verified first (so the tree's shape and size are
  * known before any file byte), then the files stream to disk (never whole in
  * memory) and are cut off past their stated length. The

@@ -1292,6 +1292,8 @@ struct route {
 	const char *ctype;
 	struct bl_buf body;
 	int bad_digest; /* send a Content-Digest that does not match the body */
+	int second_digest; /* add a second Content-Digest field line, with a wrong sha-512 */
+	int huge; /* announce a Content-Length far above the body (then send the body) */
 };
 
 struct liar {
@@ -1301,6 +1303,8 @@ struct liar {
 	volatile int stop;
 	struct route *routes;
 	size_t nroutes;
+	struct bl_buf put; /* bodies of the PUTs received, one after another */
+	unsigned nput;
 };
 
 static void liar_answer(struct liar *l, int fd, const char *path)
@@ -1320,9 +1324,17 @@ static void liar_answer(struct liar *l, int fd, const char *path)
 		assert_int_equal(bl_content_digest_format(&set, &cd), 0);
 		assert_int_equal(bl_buf_printf(&h,
 		                               "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n\r\n",
-		                               r->ctype, (char *)cd.p, r->body.len),
+		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n",
+		                               r->ctype, (char *)cd.p,
+		                               r->huge ? (size_t)200 << 20 : r->body.len),
 		                 0);
+		if (r->second_digest) {
+			uint8_t wrong[64] = { 0 };
+			assert_int_equal(bl_buf_puts(&h, "Content-Digest: sha-512=:"), 0);
+			assert_int_equal(bl_b64_encode(&h, wrong, sizeof(wrong), 0), 0);
+			assert_int_equal(bl_buf_puts(&h, ":\r\n"), 0);
+		}
+		assert_int_equal(bl_buf_puts(&h, "\r\n"), 0);
 		assert_int_equal(bl_buf_append(&h, r->body.p, r->body.len), 0);
 		break;
 	}
@@ -1356,12 +1368,36 @@ static void *liar_main(void *arg)
 			n += (size_t)k;
 			req[n] = 0;
 			while ((end = strstr(req, "\r\n\r\n"))) {
-				if (sscanf(req, "%*s %4095s", path) == 1)
-					liar_answer(l, fd, path);
+				char *cl = strcasestr(req, "\r\nContent-Length:");
+				size_t blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+				int is_put = !strncmp(req, "PUT ", 4);
+				int got_path = sscanf(req, "%*s %4095s", path) == 1;
 				n -= (size_t)(end + 4 - req);
 				memmove(req, end + 4, n + 1);
+				if (!is_put) {
+					if (got_path)
+						liar_answer(l, fd, path);
+					continue;
+				}
+				/* a PUT: keep its body, answer 201 */
+				while (n < blen) {
+					assert_int_equal(bl_buf_append(&l->put, req, n), 0);
+					blen -= n;
+					k = recv(fd, req, sizeof(req) - 1, 0);
+					n = k > 0 ? (size_t)k : 0;
+					if (k <= 0)
+						goto out_close;
+				}
+				assert_int_equal(bl_buf_append(&l->put, req, blen), 0);
+				n -= blen;
+				memmove(req, req + blen, n);
+				req[n] = 0;
+				l->nput++;
+				send(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 43,
+				     MSG_NOSIGNAL);
 			}
 		}
+	out_close:
 		close(fd);
 	}
 	return NULL;
@@ -1385,13 +1421,25 @@ static void liar_stop(struct liar *l)
 	l->stop = 1;
 	pthread_join(l->th, NULL);
 	close(l->lfd);
+	bl_buf_free(&l->put);
 }
 
 /*
  * A consistent package: tag -> root {f: file, s: dir {g: file}}. Then one
  * lie at a time, each of which fetch must refuse, leaving nothing.
  */
-enum lie { L_NONE, L_FILE_BYTES, L_FILE_LONGER, L_DIR_BYTES, L_HDR_DIGEST, L_TYPE, L_TAG_DIGEST };
+enum lie {
+	L_NONE,
+	L_FILE_BYTES,
+	L_FILE_LONGER,
+	L_DIR_BYTES,
+	L_HDR_DIGEST,
+	L_TYPE,
+	L_TAG_DIGEST,
+	L_SECOND_DIGEST,
+	L_TAG_HUGE,
+	L_DIR_HUGE,
+};
 
 static void build_package(struct route *r, enum lie lie)
 {
@@ -1437,6 +1485,11 @@ static void build_package(struct route *r, enum lie lie)
 	case L_HDR_DIGEST: r[2].bad_digest = 1; break;
 	case L_TYPE: r[4].ctype = "application/octet-stream"; break;
 	case L_TAG_DIGEST: r[0].bad_digest = 1; break;
+	/* regression: only the first Content-Digest field line was checked */
+	case L_SECOND_DIGEST: r[4].second_digest = 1; break;
+	/* regression: small nodes were collected up to max_file before their size was checked */
+	case L_TAG_HUGE: r[0].huge = 1; break;
+	case L_DIR_HUGE: r[3].huge = 1; break;
 	}
 	dbr_dir_free(&sdir);
 	dbr_dir_free(&root);
@@ -1445,8 +1498,10 @@ static void build_package(struct route *r, enum lie lie)
 
 static void test_lying_server(void **state)
 {
-	static const char *const what[] = { "none",   "file bytes", "file longer", "dir bytes",
-		                            "header", "type",       "tag digest" };
+	static const char *const what[] = { "none",       "file bytes",    "file longer",
+		                            "dir bytes",  "header",        "type",
+		                            "tag digest", "second digest", "tag huge",
+		                            "dir huge" };
 	char dst[160], u[64];
 	(void)state;
 
@@ -1455,10 +1510,11 @@ static void test_lying_server(void **state)
 		assert_non_null(mkdtemp(work));
 	}
 	snprintf(dst, sizeof(dst), "%s/liedst", work);
-	for (int lie = L_NONE; lie <= L_TAG_DIGEST; lie++) {
+	for (int lie = L_NONE; lie <= L_DIR_HUGE; lie++) {
 		struct route r[5] = { 0 };
 		struct liar l = { .routes = r, .nroutes = 5 };
-		struct dbr_client_opts o = { .url = u };
+		/* a lie must be caught, not waited out */
+		struct dbr_client_opts o = { .url = u, .timeout_ms = 3000 };
 		struct dbr_client *c;
 		struct dbr_fetch_stats fs;
 		int rc;

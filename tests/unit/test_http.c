@@ -1545,6 +1545,51 @@ static void test_slow_head(void **state)
 	srv_stop(s);
 }
 
+/*
+ * A request's own body limit (below the client's): a larger Content-Length
+ * is refused at the head, a chunked body cut off. A HEAD answer announces a
+ * length without a body: no limit applies (it was refused before).
+ */
+static void test_request_body_limit(void **state)
+{
+	struct tsrv *s = srv_start(h_chunked, NULL);
+	struct bl_http_opts small = { .max_body = 100 };
+	struct bl_http *h = client(s, NULL);
+	struct bl_http_resp r;
+	struct bl_http_req rq = { .method = "GET", .target = "/", .max_body = 4 };
+	(void)state;
+
+	assert_int_equal(bl_http_do(h, &rq, &r), BL_ENOMEM);
+	assert_non_null(strstr(bl_errmsg(), "limit of 4"));
+	bl_http_resp_free(&r);
+	rq.max_body = 11;
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.body.len, 11);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+
+	s = srv_start(h_hello, NULL);
+	h = client(s, NULL);
+	rq.max_body = 5; /* "hello /" is longer */
+	assert_int_equal(bl_http_do(h, &rq, &r), BL_ENOMEM);
+	assert_non_null(strstr(bl_errmsg(), "response body of 7 bytes exceeds the limit of 5"));
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+
+	set_canned("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	s = srv_start(h_raw, NULL);
+	h = client(s, &small);
+	rq.method = "HEAD";
+	rq.max_body = 0;
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.content_length, 1000);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1572,6 +1617,7 @@ int main(void)
 		cmocka_unit_test(test_no_body_keepalive),
 		cmocka_unit_test(test_endless_framing),
 		cmocka_unit_test(test_slow_head),
+		cmocka_unit_test(test_request_body_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
