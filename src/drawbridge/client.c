@@ -618,6 +618,8 @@ struct pnode {
 	int is_dir;
 	struct dbr_entry entry;
 	struct bl_buf json; /* a directory's canonical listing */
+	dev_t dev; /* a file's identity when it was hashed */
+	ino_t ino;
 };
 
 struct pub {
@@ -678,7 +680,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 }
 
 static int hash_file(struct pub *pb, int dirfd, const char *name, const char *rel,
-                     struct dbr_entry *e)
+                     struct dbr_entry *e, struct pnode *pn)
 {
 	static uint8_t chunk[65536];
 	struct bl_digester *d;
@@ -724,6 +726,8 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 	BL_TRY_GOTO(rc, bl_digester_final(d, &e->digest), out_free);
 	e->length = total;
 	snprintf(e->type, sizeof(e->type), "%s", file_type(name));
+	pn->dev = st.st_dev;
+	pn->ino = st.st_ino;
 	pb->bytes += total;
 out_free:
 	bl_digester_free(d);
@@ -826,7 +830,7 @@ static int hash_dir(struct pub *pb, int dirfd, const char *rel, int depth, struc
 		} else if (S_ISREG(st.st_mode)) {
 			rc = pub_add(pb, child, 0, &cidx);
 			if (rc == 0)
-				rc = hash_file(pb, dirfd, names[i], child, &e);
+				rc = hash_file(pb, dirfd, names[i], child, &e, &pb->v[cidx]);
 			if (rc == 0)
 				pb->v[cidx].entry = e;
 		} else {
@@ -904,9 +908,21 @@ static int put_node(struct dbr_client *c, const char *path, const struct pnode *
 	if (pn->is_dir) {
 		b.data = pn->json.p;
 	} else {
+		struct stat sb;
+
 		b.fd = openat(rootfd, pn->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (b.fd < 0)
 			return bl_err(BL_EIO, "%s: %s", pn->path, strerror(errno));
+		/*
+		 * The path is walked again: O_NOFOLLOW guards only its last
+		 * component, so a directory swapped for a link since hashing
+		 * would lead outside the tree. Only the hashed file is sent.
+		 */
+		if (fstat(b.fd, &sb) < 0 || sb.st_dev != pn->dev || sb.st_ino != pn->ino) {
+			rc = bl_err(BL_EIO, "%s was replaced after it was hashed", pn->path);
+			close(b.fd);
+			return rc;
+		}
 	}
 	rc = call(c, &k, &resp);
 	if (rc < 0)

@@ -155,7 +155,9 @@ struct dbr_publish_stats {
 /*
  * Publish directory `dir` as user/repo:tag. Refuses symbolic links, special
  * files, names that are not node names, trees deeper than 64 and files above
- * max_file, before anything is sent.
+ * max_file, before anything is sent. A file is uploaded only when the path
+ * still leads to the file that was hashed (same device and inode): a
+ * directory swapped for a link in between cannot send a file from outside.
  */
 BL_MUST_CHECK int dbr_publish(struct dbr_client *c, const char *user, const char *repo,
                               const char *tag, const char *dir, struct dbr_publish_stats *st);

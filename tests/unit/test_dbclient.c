@@ -1543,6 +1543,84 @@ static void test_lying_server(void **state)
 	}
 }
 
+/*
+ * Regression: publish hashed the tree, then re-opened each file by its path
+ * to upload it; O_NOFOLLOW guards only the last component, so a directory
+ * swapped for a symbolic link in between sent a file from outside the tree.
+ */
+struct swap {
+	char dir[200], outside[200];
+	int done;
+};
+
+static void swap_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct swap *sw = arg;
+	char moved[220];
+	(void)done;
+	(void)total;
+	if (sw->done)
+		return;
+	snprintf(moved, sizeof(moved), "%s.orig", sw->dir);
+	assert_int_equal(rename(sw->dir, moved), 0);
+	assert_int_equal(symlink(sw->outside, sw->dir), 0);
+	sw->done = 1;
+}
+
+static void test_publish_swap_race(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct swap sw = { 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000, .progress = swap_cb, .progress_arg = &sw };
+	struct dbr_publish_stats ps;
+	struct dbr_client *c;
+	char src[160], p[256], u[64];
+	int rc;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(src, sizeof(src), "%s/swapsrc", work);
+	mkdir(src, 0755);
+	mkdirs(src, "b");
+	snprintf(p, sizeof(p), "%s/a.txt", src);
+	write_file(p, 10, 1); /* uploaded first: its progress swaps b */
+	snprintf(p, sizeof(p), "%s/b/x", src);
+	write_file(p, 64, 2);
+	snprintf(sw.outside, sizeof(sw.outside), "%s/outside", work);
+	mkdirs(work, "outside");
+	snprintf(p, sizeof(p), "%s/x", sw.outside);
+	{
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		for (int i = 0; i < 8; i++)
+			fputs("SECRET!!", f); /* 64 bytes, as b/x */
+		fclose(f);
+	}
+	snprintf(sw.dir, sizeof(sw.dir), "%s/b", src);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	rc = dbr_publish(c, "u", "r", "1.0.0", src, &ps);
+	assert_int_equal(sw.done, 1);
+	assert_true(l.nput >= 2); /* the tag and the root listing at least */
+	if (l.put.len && memmem(l.put.p, l.put.len, "SECRET!!", 8))
+		fail_msg("a file outside the tree was uploaded (rc %d)", rc);
+	assert_true(rc < 0);
+	assert_non_null(strstr(bl_errmsg(), "b/x was replaced"));
+	dbr_client_free(c);
+	liar_stop(&l);
+	rm_tree(src);
+	snprintf(p, sizeof(p), "%s.orig", sw.dir);
+	rm_tree(p);
+	rm_tree(sw.outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1550,6 +1628,7 @@ int main(void)
 		cmocka_unit_test(test_token_subject),
 		cmocka_unit_test(test_tag_entry_parse),
 		cmocka_unit_test(test_lying_server),
+		cmocka_unit_test(test_publish_swap_race),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
 		cmocka_unit_test(test_publish_refuses_bad_trees),
