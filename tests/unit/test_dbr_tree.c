@@ -151,6 +151,10 @@ static void test_entry(void **state)
 		"{\"digest\":{\"sha-256\":\"47DEQpj8HBSa+/"
 		"TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"},\"length\":9007199254740993,\"type\":\"a/b\"}",
 		"{\"digest\":",
+		/* regression: one algorithm under two spellings (names are case-insensitive) */
+		"{\"digest\":{\"sha-256\":\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\","
+		"\"SHA-256\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},\"length\":0,"
+		"\"type\":\"a/b\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = bl_cur_make(bad[i], strlen(bad[i]));
