@@ -255,8 +255,13 @@ out_free_raw:
 
 /* ------------------------------------------------------------- requests -- */
 
+/* Every name that goes into a request path is checked here, whoever the caller. */
 static int path_of(struct bl_buf *b, const char *user, const char *repo, const char *tail)
 {
+	if (!dbr_user_name_ok(user, strlen(user)))
+		return bl_err(BL_EINVAL, "bad user name '%.100s' (want [A-Za-z0-9]+)", user);
+	if (repo && !dbr_repo_name_ok(repo, strlen(repo)))
+		return bl_err(BL_EINVAL, "bad repository name '%.100s' (want [A-Za-z0-9-]+)", repo);
 	bl_buf_reset(b);
 	BL_TRY(bl_buf_printf(b, DBR_API_PREFIX "/%s", user));
 	if (repo)
@@ -266,9 +271,19 @@ static int path_of(struct bl_buf *b, const char *user, const char *repo, const c
 	return 0;
 }
 
+static int tag_ok(const char *tag)
+{
+	struct dbr_semver v;
+
+	return dbr_semver_parse(tag, strlen(tag), &v);
+}
+
 static int tree_path(struct bl_buf *b, const char *user, const char *repo, const char *tag,
                      const char *node)
 {
+	BL_TRY(tag_ok(tag));
+	if (!dbr_tree_path_ok(node, strlen(node)))
+		return bl_err(BL_EINVAL, "bad tree path '%.200s'", node);
 	BL_TRY(path_of(b, user, repo, NULL));
 	BL_TRY(bl_buf_printf(b, "/_tag/%s/tree", tag));
 	if (node[0])
@@ -1056,6 +1071,7 @@ static int put_tag(struct dbr_client *c, const char *user, const char *repo, con
 		ctype = DBR_TYPE_JWS;
 		st->signed_tag = 1;
 	}
+	BL_TRY_GOTO(rc, tag_ok(tag), out_free);
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
 	BL_TRY_GOTO(rc, bl_buf_puts(&path, tag), out_free);
 	rc = simple(c, "PUT", (const char *)path.p, ctype, body->p, body->len, 201, 200, NULL,
@@ -1565,6 +1581,7 @@ static int get_tag(struct dbr_client *c, const char *user, const char *repo, con
 	struct bl_cur cur;
 	int rc;
 
+	BL_TRY_GOTO(rc, tag_ok(tag), out_free);
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
 	BL_TRY_GOTO(rc, bl_buf_puts(&path, tag), out_free);
 	BL_TRY_GOTO(rc,

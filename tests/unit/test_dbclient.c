@@ -1621,6 +1621,49 @@ static void test_publish_swap_race(void **state)
 	rm_tree(sw.outside);
 }
 
+/*
+ * Regression: the library put user, repository and tag names into request
+ * paths unchecked (only the CLI's slug parser checked them), so "a/../b" or
+ * "x?y" reached the server as another path.
+ */
+static void test_names_checked(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000 };
+	struct dbr_client *c;
+	struct bl_buf out = BL_BUF_INIT;
+	struct dbr_fetch_stats fs;
+	char u[64], dst[160];
+	char **tags;
+	size_t n;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(dst, sizeof(dst), "%s/namesdst", work);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	/* the liar answers 404 to anything: BL_ENOENT means the request went out */
+	assert_int_equal(dbr_repo_info(c, "u", "r", &out), BL_ENOENT);
+	assert_int_equal(dbr_repo_info(c, "a/../b", "r", &out), BL_EINVAL);
+	assert_int_equal(dbr_repo_info(c, "u", "r?x=1", &out), BL_EINVAL);
+	assert_int_equal(dbr_user_info(c, "..", &out), BL_EINVAL);
+	assert_int_equal(dbr_tag_list(c, "u", "", &tags, &n), BL_EINVAL);
+	assert_int_equal(dbr_access_list(c, "u", "r/_tag", &out), BL_EINVAL);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0/../../x", dst, &fs), BL_EINVAL);
+	assert_false(exists(dst));
+	no_leftovers(work);
+	bl_buf_free(&out);
+	dbr_client_free(c);
+	liar_stop(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1629,6 +1672,7 @@ int main(void)
 		cmocka_unit_test(test_tag_entry_parse),
 		cmocka_unit_test(test_lying_server),
 		cmocka_unit_test(test_publish_swap_race),
+		cmocka_unit_test(test_names_checked),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
 		cmocka_unit_test(test_publish_refuses_bad_trees),
