@@ -821,6 +821,149 @@ static void test_tampered_blob(void **state)
 	dbr_client_free(a);
 }
 
+/* ---------------------------------------------- a lying loopback server -- */
+
+struct route {
+	const char *path;
+	const char *ctype;
+	struct bl_buf body;
+	int bad_digest; /* send a Content-Digest that does not match the body */
+	int second_digest; /* add a second Content-Digest field line, with a wrong sha-512 */
+	int huge; /* announce a Content-Length far above the body (then send the body) */
+};
+
+struct liar {
+	int lfd;
+	uint16_t port;
+	pthread_t th;
+	volatile int stop;
+	struct route *routes;
+	size_t nroutes;
+	struct bl_buf put; /* bodies of the PUTs received, one after another */
+	unsigned nput;
+	volatile int saw_auth; /* a request carried an Authorization header */
+};
+
+static void liar_answer(struct liar *l, int fd, const char *path)
+{
+	struct bl_buf h = BL_BUF_INIT, cd = BL_BUF_INIT;
+	struct bl_digest_set set = { 0 };
+
+	for (size_t i = 0; i < l->nroutes; i++) {
+		struct route *r = &l->routes[i];
+		if (strcmp(r->path, path))
+			continue;
+		set.mask = 1u << BL_SHA256;
+		assert_int_equal(bl_digest(BL_SHA256, r->body.p, r->body.len, set.val[BL_SHA256]),
+		                 0);
+		if (r->bad_digest)
+			set.val[BL_SHA256][0] ^= 1;
+		assert_int_equal(bl_content_digest_format(&set, &cd), 0);
+		assert_int_equal(bl_buf_printf(&h,
+		                               "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n",
+		                               r->ctype, (char *)cd.p,
+		                               r->huge ? (size_t)200 << 20 : r->body.len),
+		                 0);
+		if (r->second_digest) {
+			uint8_t wrong[64] = { 0 };
+			assert_int_equal(bl_buf_puts(&h, "Content-Digest: sha-512=:"), 0);
+			assert_int_equal(bl_b64_encode(&h, wrong, sizeof(wrong), 0), 0);
+			assert_int_equal(bl_buf_puts(&h, ":\r\n"), 0);
+		}
+		assert_int_equal(bl_buf_puts(&h, "\r\n"), 0);
+		assert_int_equal(bl_buf_append(&h, r->body.p, r->body.len), 0);
+		break;
+	}
+	if (!h.len)
+		assert_int_equal(bl_buf_puts(&h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
+		                                 "\r\nnot found"),
+		                 0);
+	send(fd, h.p, h.len, MSG_NOSIGNAL);
+	bl_buf_free(&h);
+	bl_buf_free(&cd);
+}
+
+static void *liar_main(void *arg)
+{
+	struct liar *l = arg;
+	while (!l->stop) {
+		struct pollfd p = { l->lfd, POLLIN, 0 };
+		char req[8192], path[4096];
+		size_t n = 0;
+		int fd;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		fd = accept(l->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		for (;;) { /* keep-alive: one request after another */
+			ssize_t k = recv(fd, req + n, sizeof(req) - 1 - n, 0);
+			char *end;
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			req[n] = 0;
+			while ((end = strstr(req, "\r\n\r\n"))) {
+				char *cl = strcasestr(req, "\r\nContent-Length:");
+				size_t blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+				int is_put = !strncmp(req, "PUT ", 4);
+				char *auth = strcasestr(req, "\r\nAuthorization:");
+				if (auth && auth < end)
+					l->saw_auth = 1;
+				int got_path = sscanf(req, "%*s %4095s", path) == 1;
+				n -= (size_t)(end + 4 - req);
+				memmove(req, end + 4, n + 1);
+				if (!is_put) {
+					if (got_path)
+						liar_answer(l, fd, path);
+					continue;
+				}
+				/* a PUT: keep its body, answer 201 */
+				while (n < blen) {
+					assert_int_equal(bl_buf_append(&l->put, req, n), 0);
+					blen -= n;
+					k = recv(fd, req, sizeof(req) - 1, 0);
+					n = k > 0 ? (size_t)k : 0;
+					if (k <= 0)
+						goto out_close;
+				}
+				assert_int_equal(bl_buf_append(&l->put, req, blen), 0);
+				n -= blen;
+				memmove(req, req + blen, n);
+				req[n] = 0;
+				l->nput++;
+				send(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 43,
+				     MSG_NOSIGNAL);
+			}
+		}
+	out_close:
+		close(fd);
+	}
+	return NULL;
+}
+
+static void liar_start(struct liar *l)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(l->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l->lfd, 4), 0);
+	getsockname(l->lfd, (struct sockaddr *)&a, &alen);
+	l->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&l->th, NULL, liar_main, l), 0);
+}
+
+static void liar_stop(struct liar *l)
+{
+	l->stop = 1;
+	pthread_join(l->th, NULL);
+	close(l->lfd);
+	bl_buf_free(&l->put);
+}
+
 static void test_cli(void **state)
 {
 	char out[8192], err[4096], cfg[160], tf[160], slug[160], p[256], dst[160];
@@ -858,14 +1001,36 @@ static void test_cli(void **state)
 		assert_int_equal(run(argv, env_cfg, unset, NULL, 0, err, sizeof(err)), 2);
 		assert_non_null(strstr(err, "TAG"));
 	}
-	/* login stores the token 0600; later commands use it */
+	/* login stores the token 0600, for the registry named; later commands use it */
 	{
-		char *argv[] = { bailey_bin, "login", "--token-file", tf, NULL };
+		char *argv[] = { bailey_bin, "login", hostport, "--token-file", tf, NULL };
 		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 0);
 		snprintf(p, sizeof(p), "%s/bailey/token", cfg);
 		assert_int_equal(stat(p, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
 		assert_null(strstr(out, tok_alice)); /* never printed */
+	}
+	/*
+	 * Regression: the stored token went to any registry a slug named, so
+	 * fetching a slug from a stranger's README handed them the token.
+	 */
+	{
+		struct route none = { 0 };
+		struct liar l = { .routes = &none, .nroutes = 0 };
+		char other[160];
+		liar_start(&l);
+		snprintf(other, sizeof(other), "127.0.0.1:%u/alice/pub", l.port);
+		char *argv[] = { bailey_bin, "tag", "list", other, "--insecure-http", NULL };
+		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "HTTP 404"));
+		assert_false(l.saw_auth);
+		liar_stop(&l);
+	}
+	/* a token must say which registry it is for */
+	{
+		char *argv[] = { bailey_bin, "login", "--token-file", tf, NULL };
+		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 2);
+		assert_non_null(strstr(err, "HOST"));
 	}
 	{
 		snprintf(slug, sizeof(slug), "%s/alice/priv", hostport);
@@ -1283,145 +1448,6 @@ static void test_signed_tags(void **state)
 	bl_buf_free(&jw2);
 	EVP_PKEY_free(k1);
 	EVP_PKEY_free(k2);
-}
-
-/* ---------------------------------------------- a lying loopback server -- */
-
-struct route {
-	const char *path;
-	const char *ctype;
-	struct bl_buf body;
-	int bad_digest; /* send a Content-Digest that does not match the body */
-	int second_digest; /* add a second Content-Digest field line, with a wrong sha-512 */
-	int huge; /* announce a Content-Length far above the body (then send the body) */
-};
-
-struct liar {
-	int lfd;
-	uint16_t port;
-	pthread_t th;
-	volatile int stop;
-	struct route *routes;
-	size_t nroutes;
-	struct bl_buf put; /* bodies of the PUTs received, one after another */
-	unsigned nput;
-};
-
-static void liar_answer(struct liar *l, int fd, const char *path)
-{
-	struct bl_buf h = BL_BUF_INIT, cd = BL_BUF_INIT;
-	struct bl_digest_set set = { 0 };
-
-	for (size_t i = 0; i < l->nroutes; i++) {
-		struct route *r = &l->routes[i];
-		if (strcmp(r->path, path))
-			continue;
-		set.mask = 1u << BL_SHA256;
-		assert_int_equal(bl_digest(BL_SHA256, r->body.p, r->body.len, set.val[BL_SHA256]),
-		                 0);
-		if (r->bad_digest)
-			set.val[BL_SHA256][0] ^= 1;
-		assert_int_equal(bl_content_digest_format(&set, &cd), 0);
-		assert_int_equal(bl_buf_printf(&h,
-		                               "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n",
-		                               r->ctype, (char *)cd.p,
-		                               r->huge ? (size_t)200 << 20 : r->body.len),
-		                 0);
-		if (r->second_digest) {
-			uint8_t wrong[64] = { 0 };
-			assert_int_equal(bl_buf_puts(&h, "Content-Digest: sha-512=:"), 0);
-			assert_int_equal(bl_b64_encode(&h, wrong, sizeof(wrong), 0), 0);
-			assert_int_equal(bl_buf_puts(&h, ":\r\n"), 0);
-		}
-		assert_int_equal(bl_buf_puts(&h, "\r\n"), 0);
-		assert_int_equal(bl_buf_append(&h, r->body.p, r->body.len), 0);
-		break;
-	}
-	if (!h.len)
-		assert_int_equal(bl_buf_puts(&h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
-		                                 "\r\nnot found"),
-		                 0);
-	send(fd, h.p, h.len, MSG_NOSIGNAL);
-	bl_buf_free(&h);
-	bl_buf_free(&cd);
-}
-
-static void *liar_main(void *arg)
-{
-	struct liar *l = arg;
-	while (!l->stop) {
-		struct pollfd p = { l->lfd, POLLIN, 0 };
-		char req[8192], path[4096];
-		size_t n = 0;
-		int fd;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		fd = accept(l->lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		for (;;) { /* keep-alive: one request after another */
-			ssize_t k = recv(fd, req + n, sizeof(req) - 1 - n, 0);
-			char *end;
-			if (k <= 0)
-				break;
-			n += (size_t)k;
-			req[n] = 0;
-			while ((end = strstr(req, "\r\n\r\n"))) {
-				char *cl = strcasestr(req, "\r\nContent-Length:");
-				size_t blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
-				int is_put = !strncmp(req, "PUT ", 4);
-				int got_path = sscanf(req, "%*s %4095s", path) == 1;
-				n -= (size_t)(end + 4 - req);
-				memmove(req, end + 4, n + 1);
-				if (!is_put) {
-					if (got_path)
-						liar_answer(l, fd, path);
-					continue;
-				}
-				/* a PUT: keep its body, answer 201 */
-				while (n < blen) {
-					assert_int_equal(bl_buf_append(&l->put, req, n), 0);
-					blen -= n;
-					k = recv(fd, req, sizeof(req) - 1, 0);
-					n = k > 0 ? (size_t)k : 0;
-					if (k <= 0)
-						goto out_close;
-				}
-				assert_int_equal(bl_buf_append(&l->put, req, blen), 0);
-				n -= blen;
-				memmove(req, req + blen, n);
-				req[n] = 0;
-				l->nput++;
-				send(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 43,
-				     MSG_NOSIGNAL);
-			}
-		}
-	out_close:
-		close(fd);
-	}
-	return NULL;
-}
-
-static void liar_start(struct liar *l)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(l->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l->lfd, 4), 0);
-	getsockname(l->lfd, (struct sockaddr *)&a, &alen);
-	l->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&l->th, NULL, liar_main, l), 0);
-}
-
-static void liar_stop(struct liar *l)
-{
-	l->stop = 1;
-	pthread_join(l->th, NULL);
-	close(l->lfd);
-	bl_buf_free(&l->put);
 }
 
 /*
