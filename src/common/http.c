@@ -946,6 +946,7 @@ static int send_body(struct bl_http *h, const struct bl_http_req *req, uint8_t *
 static int await_continue(struct bl_http *h, struct bl_http_rparser *rp, uint8_t *io, int *send)
 {
 	unsigned wait_ms = h->o.timeout_ms < EXPECT_WAIT_MS ? h->o.timeout_ms : EXPECT_WAIT_MS;
+	uint64_t deadline = now_ms() + h->o.timeout_ms;
 
 	*send = 1;
 	for (;;) {
@@ -954,6 +955,10 @@ static int await_continue(struct bl_http *h, struct bl_http_rparser *rp, uint8_t
 		ssize_t n;
 		int rc;
 
+		/* an answer trickling in a byte at a time must not hold us forever */
+		if (rp->seen_bytes && now_ms() >= deadline)
+			return bl_err(BL_ETIMEOUT, "the response head did not arrive within %u ms",
+			              h->o.timeout_ms);
 		if (!(h->ssl && SSL_pending(h->ssl)) && poll(&pfd, 1, (int)wait_ms) == 0)
 			return 0; /* no word: send the body */
 		n = conn_read(h, io, IO_CHUNK);

@@ -1543,6 +1543,22 @@ static void test_slow_head(void **state)
 	bl_http_free(h);
 	s->stop = 1;
 	srv_stop(s);
+
+	/* nor while the client waits for "100 Continue" before sending a body */
+	s = srv_start(h_trickle, NULL);
+	s->skip_body = 1;
+	h = client(s, &o);
+	{
+		struct bl_http_body b = { .data = "body", .fd = -1, .len = 4 };
+		struct bl_http_req rq = {
+			.method = "PUT", .target = "/", .body = &b, .expect_continue = 1
+		};
+		assert_int_equal(bl_http_do(h, &rq, &r), BL_ETIMEOUT);
+		bl_http_resp_free(&r);
+	}
+	bl_http_free(h);
+	s->stop = 1;
+	srv_stop(s);
 }
 
 /*
