@@ -703,11 +703,16 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 	uint64_t total = 0;
 	int fd, rc;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO swapped in since fstatat must not block open(2) */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		rc = bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = bl_err(BL_EINVAL, "%s: special files are not published", rel);
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > pb->c->max_file) {
@@ -925,15 +930,18 @@ static int put_node(struct dbr_client *c, const char *path, const struct pnode *
 	} else {
 		struct stat sb;
 
-		b.fd = openat(rootfd, pn->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		b.fd = openat(rootfd, pn->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (b.fd < 0)
 			return bl_err(BL_EIO, "%s: %s", pn->path, strerror(errno));
 		/*
 		 * The path is walked again: O_NOFOLLOW guards only its last
 		 * component, so a directory swapped for a link since hashing
-		 * would lead outside the tree. Only the hashed file is sent.
+		 * would lead outside the tree. Only the hashed file is sent
+		 * (inode numbers are recycled, so also: a regular file of the
+		 * hashed size; a same-size rewrite is the server's digest check).
 		 */
-		if (fstat(b.fd, &sb) < 0 || sb.st_dev != pn->dev || sb.st_ino != pn->ino) {
+		if (fstat(b.fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != pn->dev ||
+		    sb.st_ino != pn->ino || (uint64_t)sb.st_size != pn->entry.length) {
 			rc = bl_err(BL_EIO, "%s was replaced after it was hashed", pn->path);
 			close(b.fd);
 			return rc;

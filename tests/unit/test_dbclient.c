@@ -1576,7 +1576,10 @@ static void test_lying_server(void **state)
  */
 struct swap {
 	char dir[200], outside[200];
+	char fifo[220]; /* when set: replace this file by a FIFO instead */
 	int done;
+	volatile int finished; /* publish returned */
+	volatile int unblocked; /* the watchdog had to open the FIFO's other end */
 };
 
 static void swap_cb(void *arg, uint64_t done, uint64_t total)
@@ -1587,6 +1590,12 @@ static void swap_cb(void *arg, uint64_t done, uint64_t total)
 	(void)total;
 	if (sw->done)
 		return;
+	if (sw->fifo[0]) {
+		assert_int_equal(unlink(sw->fifo), 0);
+		assert_int_equal(mkfifo(sw->fifo, 0600), 0);
+		sw->done = 1;
+		return;
+	}
 	snprintf(moved, sizeof(moved), "%s.orig", sw->dir);
 	assert_int_equal(rename(sw->dir, moved), 0);
 	assert_int_equal(symlink(sw->outside, sw->dir), 0);
@@ -1690,6 +1699,63 @@ static void test_names_checked(void **state)
 	liar_stop(&l);
 }
 
+/* Opens the FIFO's writing end if publish is still stuck after 3 s. */
+static void *fifo_watchdog(void *arg)
+{
+	struct swap *sw = arg;
+	for (int i = 0; i < 300 && !sw->finished; i++)
+		usleep(10000);
+	if (!sw->finished) {
+		int fd = open(sw->fifo, O_WRONLY);
+		sw->unblocked = 1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/* Regression: a FIFO put in a hashed file's place made publish block forever in open(2). */
+static void test_publish_fifo_swap(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct swap sw = { 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000, .progress = swap_cb, .progress_arg = &sw };
+	struct dbr_publish_stats ps;
+	struct dbr_client *c;
+	char src[160], p[256], u[64];
+	pthread_t wd;
+	int rc;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(src, sizeof(src), "%s/fifosrc", work);
+	mkdir(src, 0755);
+	snprintf(p, sizeof(p), "%s/a.txt", src);
+	write_file(p, 10, 1);
+	snprintf(sw.fifo, sizeof(sw.fifo), "%s/b.bin", src);
+	write_file(sw.fifo, 64, 2);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	assert_int_equal(pthread_create(&wd, NULL, fifo_watchdog, &sw), 0);
+	rc = dbr_publish(c, "u", "r", "1.0.0", src, &ps);
+	sw.finished = 1;
+	pthread_join(wd, NULL);
+	assert_int_equal(sw.done, 1);
+	assert_false(sw.unblocked);
+	if (rc >= 0 || !strstr(bl_errmsg(), "b.bin was replaced"))
+		fail_msg("rc %d (%s)", rc, bl_errmsg());
+	dbr_client_free(c);
+	liar_stop(&l);
+	rm_tree(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1698,6 +1764,7 @@ int main(void)
 		cmocka_unit_test(test_tag_entry_parse),
 		cmocka_unit_test(test_lying_server),
 		cmocka_unit_test(test_publish_swap_race),
+		cmocka_unit_test(test_publish_fifo_swap),
 		cmocka_unit_test(test_names_checked),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
