@@ -447,6 +447,14 @@ void bl_http_rparser_free(struct bl_http_rparser *rp)
 
 /* ---------------------------------------------------------- connection -- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 struct bl_http {
 	struct bl_http_opts o;
 	char *ca_file, *cert_file, *key_file;
@@ -579,8 +587,9 @@ out_close:
 static int tls_handshake(struct bl_http *h)
 {
 	const char *host = h->origin.host;
+	uint64_t deadline;
 	long vr;
-	int rc;
+	int rc, flags;
 
 	BL_TRY(ctx_make(h));
 	h->ssl = SSL_new(h->ctx);
@@ -595,17 +604,46 @@ static int tls_handshake(struct bl_http *h)
 		if (SSL_set_tlsext_host_name(h->ssl, host) != 1 || SSL_set1_host(h->ssl, host) != 1)
 			return tls_errf(BL_EINVAL, "TLS: host name check");
 	}
-	ERR_clear_error();
-	rc = SSL_connect(h->ssl);
-	if (rc == 1)
-		return 0;
-	vr = SSL_get_verify_result(h->ssl);
-	if (vr != X509_V_OK)
-		return bl_err(BL_EVERIFY, "TLS: server certificate of %s not accepted: %s", host,
-		              X509_verify_cert_error_string(vr));
-	if (SSL_get_error(h->ssl, rc) == SSL_ERROR_SYSCALL && (errno == EAGAIN))
-		return bl_err(BL_ETIMEOUT, "TLS handshake with %s timed out", host);
-	return tls_errf(BL_EIO, "TLS handshake failed");
+	/*
+	 * Non-blocking, against one deadline: with blocking reads only each
+	 * read is timed, and a server trickling its handshake never times out.
+	 */
+	flags = fcntl(h->fd, F_GETFL);
+	if (flags < 0 || fcntl(h->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return bl_err(BL_EIO, "socket options: %s", strerror(errno));
+	deadline = now_ms() + h->o.timeout_ms;
+	for (;;) {
+		struct pollfd pfd = { .fd = h->fd };
+		uint64_t now;
+		int e, n;
+
+		ERR_clear_error();
+		rc = SSL_connect(h->ssl);
+		if (rc == 1)
+			break;
+		e = SSL_get_error(h->ssl, rc);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			vr = SSL_get_verify_result(h->ssl);
+			if (vr != X509_V_OK)
+				return bl_err(BL_EVERIFY,
+				              "TLS: server certificate of %s not accepted: %s",
+				              host, X509_verify_cert_error_string(vr));
+			return tls_errf(BL_EIO, "TLS handshake failed");
+		}
+		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		do {
+			now = now_ms();
+			n = now >= deadline ? 0 : poll(&pfd, 1, (int)(deadline - now));
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return bl_err(BL_EIO, "poll: %s", strerror(errno));
+		if (n == 0)
+			return bl_err(BL_ETIMEOUT, "TLS handshake with %s timed out after %u ms",
+			              host, h->o.timeout_ms);
+	}
+	if (fcntl(h->fd, F_SETFL, flags) < 0)
+		return bl_err(BL_EIO, "socket options: %s", strerror(errno));
+	return 0;
 }
 
 static int conn_open(struct bl_http *h)
@@ -731,14 +769,6 @@ static ssize_t conn_read(struct bl_http *h, void *buf, size_t cap)
 }
 
 /* ------------------------------------------------------------ requests -- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /*
  * Before a read of the response head: the whole head must arrive by

@@ -21,7 +21,8 @@
  *  - TLS: certificates are verified against opts.ca_file (or the system store
  *    when NULL) and the host name or IP address of the URL (RFC 6125); TLS 1.2
  *    is the minimum. An optional client certificate and key are presented.
- *  - Every socket read, write and the connect itself observe opts.timeout_ms;
+ *  - Every socket read, write, the connect and the whole TLS handshake
+ *    observe opts.timeout_ms;
  *    the whole response head (with any 1xx before it) must also arrive
  *    within opts.timeout_ms of the request's end, so a server trickling its
  *    head byte by byte is cut off. At most 16 interim (1xx) answers.

@@ -1606,6 +1606,66 @@ static void test_request_body_limit(void **state)
 	srv_stop(s);
 }
 
+/*
+ * Regression: the TLS handshake had only the per-read timeout, so a server
+ * trickling its handshake (here: a record header announcing 16 KiB, then a
+ * byte every 100 ms) held the client as long as it liked.
+ */
+struct trickler {
+	int lfd;
+	uint16_t port;
+	pthread_t th;
+	volatile int stop;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickler *t = arg;
+	struct pollfd p = { t->lfd, POLLIN, 0 };
+	int fd;
+
+	if (poll(&p, 1, 5000) <= 0 || (fd = accept(t->lfd, NULL, NULL)) < 0)
+		return NULL;
+	send(fd, "\x16\x03\x03\x40\x00", 5, MSG_NOSIGNAL);
+	for (int i = 0; i < 40 && !t->stop; i++) {
+		if (send(fd, "\x02", 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep(100 * 1000);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_slow_tls_handshake(void **state)
+{
+	struct trickler t = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct bl_http_opts o = { .timeout_ms = 400 };
+	struct bl_http *h;
+	struct bl_http_resp r;
+	char u[64];
+	(void)state;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(t.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(t.lfd, 1), 0);
+	getsockname(t.lfd, (struct sockaddr *)&a, &alen);
+	t.port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&t.th, NULL, trickle_main, &t), 0);
+	snprintf(u, sizeof(u), "https://127.0.0.1:%u", t.port);
+	h = bl_http_new(u, &o);
+	assert_non_null(h);
+	assert_int_equal(get(h, "/", &r), BL_ETIMEOUT);
+	assert_non_null(strstr(bl_errmsg(), "handshake"));
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	t.stop = 1;
+	pthread_join(t.th, NULL);
+	close(t.lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1634,6 +1694,7 @@ int main(void)
 		cmocka_unit_test(test_endless_framing),
 		cmocka_unit_test(test_slow_head),
 		cmocka_unit_test(test_request_body_limit),
+		cmocka_unit_test(test_slow_tls_handshake),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
