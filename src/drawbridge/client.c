@@ -1645,10 +1645,11 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 	struct fetch f = { .c = c, .user = user, .repo = repo, .tag = tag, .st = st };
 	char *dcopy = NULL, *stage = NULL;
 	struct stat sb;
-	int rc, fd = -1, replace_empty = 0;
+	int rc, fd = -1;
 
 	memset(st, 0, sizeof(*st));
-	if (stat(dest, &sb) == 0) {
+	/* lstat: a symbolic link is not an empty directory to replace */
+	if (lstat(dest, &sb) == 0) {
 		DIR *d = S_ISDIR(sb.st_mode) ? opendir(dest) : NULL;
 		struct dirent *de;
 		int empty = d != NULL;
@@ -1660,7 +1661,6 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 			closedir(d);
 		if (!empty)
 			return bl_err(BL_EEXIST, "%s exists (give a new or empty directory)", dest);
-		replace_empty = 1;
 	}
 	dcopy = strdup(dest);
 	if (!dcopy || asprintf(&stage, "%s/.bailey-fetch-XXXXXX", dirname(dcopy)) < 0) {
@@ -1686,10 +1686,7 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 		rc = bl_err(BL_EIO, "%s: %s", stage, strerror(errno));
 		goto out_rm;
 	}
-	if (replace_empty && rmdir(dest) < 0) {
-		rc = bl_err(BL_EIO, "%s: %s", dest, strerror(errno));
-		goto out_rm;
-	}
+	/* rename(2) replaces an empty directory atomically, and fails on any other */
 	if (rename(stage, dest) < 0) {
 		rc = bl_err(BL_EIO, "renaming into %s: %s", dest, strerror(errno));
 		goto out_rm;

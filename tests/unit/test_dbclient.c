@@ -842,6 +842,7 @@ struct liar {
 	struct bl_buf put; /* bodies of the PUTs received, one after another */
 	unsigned nput;
 	volatile int saw_auth; /* a request carried an Authorization header */
+	volatile unsigned nget; /* GET and HEAD requests answered */
 };
 
 static void liar_answer(struct liar *l, int fd, const char *path)
@@ -915,6 +916,7 @@ static void *liar_main(void *arg)
 				n -= (size_t)(end + 4 - req);
 				memmove(req, end + 4, n + 1);
 				if (!is_put) {
+					l->nget++;
 					if (got_path)
 						liar_answer(l, fd, path);
 					continue;
@@ -1756,6 +1758,56 @@ static void test_publish_fifo_swap(void **state)
 	rm_tree(src);
 }
 
+/*
+ * Regression: fetch's "must not exist or be empty" check followed a symbolic
+ * link, so DIR -> an empty directory passed, the whole tree was downloaded,
+ * and only the final rmdir(DIR) failed. It is refused before any request.
+ */
+static void test_fetch_dest_checks(void **state)
+{
+	struct route r[5] = { 0 };
+	struct liar l = { .routes = r, .nroutes = 5 };
+	struct dbr_client_opts o = { .timeout_ms = 3000 };
+	struct dbr_client *c;
+	struct dbr_fetch_stats fs;
+	char dst[160], target[160], u[64], p[256];
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	build_package(r, L_NONE);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	snprintf(dst, sizeof(dst), "%s/linkdst", work);
+	snprintf(target, sizeof(target), "%s/linktarget", work);
+	assert_int_equal(mkdir(target, 0755), 0);
+	assert_int_equal(symlink(target, dst), 0);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", dst, &fs), BL_EEXIST);
+	assert_int_equal(l.nget, 0);
+	unlink(dst);
+	/* a non-empty directory is refused too, and left as it was */
+	snprintf(p, sizeof(p), "%s/keep", target);
+	write_file(p, 3, 1);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", target, &fs), BL_EEXIST);
+	assert_true(exists(p));
+	unlink(p);
+	/* an empty directory is replaced by the tree */
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", target, &fs), 0);
+	snprintf(p, sizeof(p), "%s/s/g", target);
+	assert_true(exists(p));
+	no_leftovers(work);
+	rm_tree(target);
+	dbr_client_free(c);
+	liar_stop(&l);
+	for (int i = 0; i < 5; i++)
+		bl_buf_free(&r[i].body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1766,6 +1818,7 @@ int main(void)
 		cmocka_unit_test(test_publish_swap_race),
 		cmocka_unit_test(test_publish_fifo_swap),
 		cmocka_unit_test(test_names_checked),
+		cmocka_unit_test(test_fetch_dest_checks),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
 		cmocka_unit_test(test_publish_refuses_bad_trees),
