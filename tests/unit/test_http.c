@@ -63,6 +63,7 @@ struct tsrv {
 	int nreq;
 	struct treq last;
 	char peer_subject[256];
+	char sni[256]; /* the server name the TLS client sent, "" for none */
 	void *arg;
 };
 
@@ -191,6 +192,10 @@ static void serve_conn(struct tsrv *s, int fd)
 		SSL_set_fd(c.ssl, fd);
 		if (SSL_accept(c.ssl) != 1)
 			goto out;
+		{
+			const char *sn = SSL_get_servername(c.ssl, TLSEXT_NAMETYPE_host_name);
+			snprintf(s->sni, sizeof(s->sni), "%s", sn ? sn : "");
+		}
 		X509 *peer = SSL_get1_peer_certificate(c.ssl);
 		if (peer) {
 			X509_NAME_oneline(X509_get_subject_name(peer), s->peer_subject,
@@ -1666,6 +1671,54 @@ static void test_slow_tls_handshake(void **state)
 	close(t.lfd);
 }
 
+/*
+ * TLS identity (RFC 6125 §6): by IP address only an iPAddress entry counts
+ * (not a DNS entry or a common name spelling the address), and no SNI is
+ * sent (RFC 6066 §3 forbids literals); by name, SNI carries the name.
+ */
+static void test_tls_identity(void **state)
+{
+	struct pki p;
+	SSL_CTX *ctx;
+	struct tsrv *s;
+	struct bl_http *h;
+	struct bl_http_resp r;
+	struct bl_http_opts o;
+	X509 *ipdns;
+	(void)state;
+
+	pki_make(&p);
+	o = (struct bl_http_opts){ .ca_file = p.ca };
+	/* an address written as a DNS name and a CN: not an IP identity */
+	ipdns = new_cert("127.0.0.1", "DNS:127.0.0.1", 0, p.srv_k, p.ca_x, p.ca_k);
+	ctx = srv_ctx(&p, ipdns, 0);
+	s = srv_start(h_hello, ctx);
+	h = bl_http_new(url_of(s, "https", "127.0.0.1"), &o);
+	assert_non_null(h);
+	assert_int_equal(get(h, "/", &r), BL_EVERIFY);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+	SSL_CTX_free(ctx);
+	X509_free(ipdns);
+
+	ctx = srv_ctx(&p, p.srv_x, 0);
+	s = srv_start(h_hello, ctx);
+	h = bl_http_new(url_of(s, "https", "127.0.0.1"), &o);
+	assert_int_equal(get(h, "/", &r), 0);
+	assert_string_equal(s->sni, "");
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	h = bl_http_new(url_of(s, "https", "localhost"), &o);
+	assert_int_equal(get(h, "/", &r), 0);
+	assert_string_equal(s->sni, "localhost");
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+	SSL_CTX_free(ctx);
+	pki_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1695,6 +1748,7 @@ int main(void)
 		cmocka_unit_test(test_slow_head),
 		cmocka_unit_test(test_request_body_limit),
 		cmocka_unit_test(test_slow_tls_handshake),
+		cmocka_unit_test(test_tls_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
