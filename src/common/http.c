@@ -1110,7 +1110,7 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 		goto out_free;
 	}
 out_free:
-	bl_buf_free(&head);
+	bl_buf_free_secret(&head); /* it may carry an Authorization header */
 	free(io);
 	return rc;
 }
