@@ -6,8 +6,10 @@
  * $BAILEY_REGISTRY; the connection is HTTPS unless --insecure-http, which is
  * refused for hosts other than loopback. The bearer token comes from
  * --token-file, else $BAILEY_TOKEN, else the file `bailey login` stored
- * ($XDG_CONFIG_HOME/bailey/token or ~/.config/bailey/token, mode 0600). The
- * token is never printed and is wiped from memory after use.
+ * ($XDG_CONFIG_HOME/bailey/token or ~/.config/bailey/token, mode 0600): its
+ * first line is the token, its second the registry (HOST[:PORT]) it is for,
+ * and it is sent to no other. The token is never printed and is wiped from
+ * memory after use.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,8 +142,29 @@ static int config_path(const char *leaf, struct bl_buf *out)
 	return bl_buf_printf(out, "%s/.config/bailey%s%s", home, leaf ? "/" : "", leaf ? leaf : "");
 }
 
-/* Read a token file: its first line, without trailing white space. */
-static int read_token_file(const char *path, struct bl_buf *tok)
+/*
+ * The registry a host or URL names, as the stored token is bound to it:
+ * "host[:port]" without scheme and path, lower case. Appended to out.
+ */
+static int registry_key(const char *s, struct bl_buf *out)
+{
+	if (!strncmp(s, "https://", 8))
+		s += 8;
+	else if (!strncmp(s, "http://", 7))
+		s += 7;
+	for (size_t i = 0; s[i] && s[i] != '/'; i++)
+		BL_TRY(bl_buf_putc(out, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i])));
+	if (!out->len)
+		return bl_err(BL_EINVAL, "no registry host");
+	return 0;
+}
+
+/*
+ * Read a token file: its first line, without trailing white space. When
+ * `second` is not NULL, the second line (trimmed the same way) is appended
+ * to it.
+ */
+static int read_token_file(const char *path, struct bl_buf *tok, struct bl_buf *second)
 {
 	char buf[16384];
 	ssize_t n;
@@ -155,6 +178,17 @@ static int read_token_file(const char *path, struct bl_buf *tok)
 		goto out_close;
 	}
 	buf[n] = 0;
+	if (second) {
+		char *l2 = buf + strcspn(buf, "\r\n");
+		size_t k;
+
+		l2 += strspn(l2, "\r\n");
+		k = strcspn(l2, "\r\n");
+		while (k > 0 && (l2[k - 1] == ' ' || l2[k - 1] == '\t'))
+			k--;
+		if ((rc = bl_buf_append(second, l2, k)) < 0)
+			goto out_close;
+	}
 	buf[strcspn(buf, "\r\n")] = 0;
 	n = (ssize_t)strlen(buf);
 	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
@@ -170,20 +204,49 @@ out_close:
 	return rc;
 }
 
-/* The token to use, or an empty buffer when there is none. */
-static int find_token(const struct ropts *o, struct bl_buf *tok)
+/*
+ * The token to use for registry `key` (registry_key), or an empty buffer
+ * when there is none. The stored token only goes to the registry it was
+ * stored for: a slug naming another host must not receive it.
+ */
+static int find_token(const struct ropts *o, const char *key, struct bl_buf *tok)
 {
-	struct bl_buf p = BL_BUF_INIT;
+	struct bl_buf p = BL_BUF_INIT, bound = BL_BUF_INIT;
 	const char *env = getenv("BAILEY_TOKEN");
 	int rc = 0;
 
 	if (o->token_file)
-		return read_token_file(o->token_file, tok);
+		return read_token_file(o->token_file, tok, NULL);
 	if (env && *env)
 		return bl_buf_puts(tok, env);
-	if (config_path("token", &p) == 0 && access((char *)p.p, F_OK) == 0)
-		rc = read_token_file((char *)p.p, tok);
+	if (config_path("token", &p) == 0 && access((char *)p.p, F_OK) == 0) {
+		rc = read_token_file((char *)p.p, tok, &bound);
+		if (rc == 0 && (!bound.len || bl_buf_putc(&bound, 0) < 0 ||
+		                strcasecmp((char *)bound.p, key) != 0))
+			bl_buf_reset(tok); /* stored for another registry (or none) */
+	}
+	if (tok->len == 0 && tok->p)
+		OPENSSL_cleanse(tok->p, tok->cap);
+	bl_buf_free(&bound);
 	bl_buf_free(&p);
+	return rc;
+}
+
+/* The token for the registry `host` names (HOST[:PORT] or a URL; "": $BAILEY_REGISTRY). */
+static int token_for(const struct ropts *o, const char *host, struct bl_buf *tok)
+{
+	struct bl_buf key = BL_BUF_INIT;
+	const char *reg = getenv("BAILEY_REGISTRY");
+	int rc;
+
+	if (!host[0])
+		host = reg ? reg : "";
+	rc = registry_key(host, &key);
+	if (rc == 0)
+		rc = bl_buf_putc(&key, 0);
+	if (rc == 0)
+		rc = find_token(o, (char *)key.p, tok);
+	bl_buf_free(&key);
 	return rc;
 }
 
@@ -285,7 +348,7 @@ static struct dbr_client *connect_to(const struct ropts *o, const char *host, st
 		goto out_free;
 	}
 	bl_url_free(&u);
-	if (find_token(o, &tok) < 0)
+	if (token_for(o, host, &tok) < 0)
 		goto out_free;
 	co.url = (char *)url.p;
 	co.token = tok.len ? (char *)tok.p : NULL;
@@ -379,7 +442,7 @@ int cmd_user(int argc, char **argv)
 		return fail("user");
 	if (reg) {
 		if (!o.subject) {
-			if (find_token(&o, &tok) < 0 || !tok.len ||
+			if (token_for(&o, s.host, &tok) < 0 || !tok.len ||
 			    dbr_token_subject((char *)tok.p, &sub) < 0) {
 				if (!tok.len)
 					bl_err(BL_EPERM, "no token (give --token-file or set "
@@ -698,12 +761,14 @@ int cmd_tag(int argc, char **argv)
 /* --------------------------------------------------------------- login -- */
 
 static const char login_usage[] =
-    "usage: bailey login --token-file F\n\n"
-    "Stores the bearer token in F (an OpenID Connect access token for the registry)\n"
-    "as $XDG_CONFIG_HOME/bailey/token (or ~/.config/bailey/token), mode 0600, where\n"
-    "the registry commands find it when neither --token-file nor $BAILEY_TOKEN is given.\n";
+    "usage: bailey login [HOST[:PORT]] --token-file F\n\n"
+    "Stores the bearer token in F (an OpenID Connect access token for the registry\n"
+    "HOST[:PORT], by default $BAILEY_REGISTRY) as $XDG_CONFIG_HOME/bailey/token (or\n"
+    "~/.config/bailey/token), mode 0600, where the registry commands find it when\n"
+    "neither --token-file nor $BAILEY_TOKEN is given. It is sent to that registry\n"
+    "only, never to another host a slug names.\n";
 
-static int store_token(const struct bl_buf *tok, struct bl_buf *where)
+static int store_token(const struct bl_buf *tok, const struct bl_buf *key, struct bl_buf *where)
 {
 	struct bl_buf dir = BL_BUF_INIT, tmp = BL_BUF_INIT;
 	int fd = -1, rc;
@@ -724,6 +789,7 @@ static int store_token(const struct bl_buf *tok, struct bl_buf *where)
 	}
 	fd = open((char *)tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || fchmod(fd, 0600) < 0 || write(fd, tok->p, tok->len) != (ssize_t)tok->len ||
+	    write(fd, "\n", 1) != 1 || write(fd, key->p, key->len) != (ssize_t)key->len ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
 		rc = bl_err(BL_EIO, "%s: %s", (char *)tmp.p, strerror(errno));
 		goto out_close;
@@ -747,7 +813,9 @@ out_free:
 int cmd_login(int argc, char **argv)
 {
 	struct ropts o;
-	struct bl_buf tok = BL_BUF_INIT, where = BL_BUF_INIT;
+	struct bl_buf tok = BL_BUF_INIT, where = BL_BUF_INIT, key = BL_BUF_INIT;
+	const char *reg = getenv("BAILEY_REGISTRY");
+	struct dbr_slug sl;
 	int rc = CLI_OK;
 
 	if (ropts_parse(argc, argv, &o) < 0)
@@ -756,9 +824,26 @@ int cmd_login(int argc, char **argv)
 		printf("%s", login_usage);
 		return CLI_OK;
 	}
-	if (!o.token_file || optind != argc)
+	if (!o.token_file || optind + 1 < argc)
 		return usage_error("give --token-file F", login_usage);
-	if (read_token_file(o.token_file, &tok) < 0) {
+	/* the registry the token is for: it goes nowhere else */
+	if (optind < argc)
+		reg = argv[optind];
+	if (!reg || !*reg)
+		return usage_error("give the registry HOST[:PORT] the token is for (or set "
+		                   "$BAILEY_REGISTRY)",
+		                   login_usage);
+	if (registry_key(reg, &key) < 0 || bl_buf_puts(&key, "/u") < 0 ||
+	    dbr_slug_parse((char *)key.p, DBR_SLUG_USER, &sl) < 0) {
+		bl_buf_free(&key);
+		return usage_error("bad registry HOST[:PORT]", login_usage);
+	}
+	bl_buf_reset(&key);
+	if (bl_buf_puts(&key, sl.host) < 0) {
+		rc = fail("login");
+		goto out_free;
+	}
+	if (read_token_file(o.token_file, &tok, NULL) < 0) {
 		rc = fail("login");
 		goto out_free;
 	}
@@ -771,13 +856,14 @@ int cmd_login(int argc, char **argv)
 			cli_errorf("login");
 			goto out_free;
 		}
-	if (store_token(&tok, &where) < 0) {
+	if (store_token(&tok, &key, &where) < 0) {
 		rc = fail("login");
 		goto out_free;
 	}
-	printf("token stored in %s\n", (char *)where.p);
+	printf("token stored in %s for %s\n", (char *)where.p, (char *)key.p);
 out_free:
 	bl_buf_free_secret(&tok);
+	bl_buf_free(&key);
 	bl_buf_free(&where);
 	return rc;
 }

@@ -27,6 +27,7 @@
 #define MAX_HEADERS 128
 #define IO_CHUNK 65536
 #define EXPECT_WAIT_MS 1000u
+#define MAX_INTERIM 16 /* 1xx answers before the final one */
 
 /* ---------------------------------------------------------------- URLs -- */
 
@@ -142,6 +143,7 @@ struct bl_http_rparser {
 	int discard_body; /* a followed redirect: body is dropped */
 	int follow; /* whether 3xx with Location should be discarded */
 	unsigned interim; /* 1xx responses seen (100 Continue) */
+	int no_reuse; /* framing that cannot be trusted: close the connection after it */
 };
 
 void bl_http_resp_free(struct bl_http_resp *resp)
@@ -258,13 +260,25 @@ static int rp_on_headers_complete(http_parser *p)
 	if (bl_buf_putc(hs, 0) < 0)
 		return rp_fail(rp, BL_ENOMEM);
 	r->status = p->status_code;
+	/*
+	 * RFC 9112 §6.3: 1xx, 204 and 304 answers end with their head, whatever
+	 * they say about a body (http-parser 2.x would read one). A 304 may
+	 * carry its representation's Content-Length (RFC 9110 §8.6); a 1xx or
+	 * 204 announcing a body is lying about its framing, so the connection
+	 * is not used again after it.
+	 */
+	if ((r->status / 100 == 1 || r->status == 204) &&
+	    (p->uses_transfer_encoding || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0)))
+		rp->no_reuse = 1;
 	if (r->status >= 100 && r->status < 200 && r->status != 101) {
 		/* an interim response: forget it and parse the real one */
-		rp->interim++;
+		if (++rp->interim > MAX_INTERIM)
+			return rp_fail(rp, bl_err(BL_ENOMEM, "more than %d interim (1xx) answers",
+			                          MAX_INTERIM));
 		bl_buf_reset(hs);
 		rp->nhdr = 0;
 		rp->in_value = 0;
-		return 0;
+		return 1;
 	}
 	r->names = calloc(rp->nhdr + 1, sizeof(char *));
 	r->values = calloc(rp->nhdr + 1, sizeof(char *));
@@ -276,20 +290,19 @@ static int rp_on_headers_complete(http_parser *p)
 	}
 	r->nheaders = rp->nhdr;
 	rp->headers_done = 1;
-	if (p->flags & F_CONTENTLENGTH) {
-		if (p->content_length > rp->max_body)
-			return rp_fail(rp, bl_err(BL_ENOMEM,
-			                          "response body of %llu bytes exceeds the limit "
-			                          "of %llu",
-			                          (unsigned long long)p->content_length,
-			                          (unsigned long long)rp->max_body));
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length <= INT64_MAX)
 		r->content_length = (int64_t)p->content_length;
-	}
 	if (rp->follow && rp_is_redirect(r->status) && bl_http_resp_header(r, "Location"))
 		rp->discard_body = 1;
 	else if (rp->on_headers && (rc = rp->on_headers(rp->arg, r)) < 0)
-		return rp_fail(rp, rc);
-	return rp->head ? 1 : 0;
+		return rp_fail(rp, rc); /* the caller's judgement first: it is the more precise */
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length > rp->max_body && !rp->head &&
+	    r->status / 100 != 1 && r->status != 204 && r->status != 304)
+		return rp_fail(rp, bl_err(BL_ENOMEM,
+		                          "response body of %llu bytes exceeds the limit of %llu",
+		                          (unsigned long long)p->content_length,
+		                          (unsigned long long)rp->max_body));
+	return rp->head || r->status / 100 == 1 || r->status == 204 || r->status == 304;
 }
 
 static int rp_on_body(http_parser *p, const char *at, size_t n)
@@ -434,6 +447,14 @@ void bl_http_rparser_free(struct bl_http_rparser *rp)
 
 /* ---------------------------------------------------------- connection -- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 struct bl_http {
 	struct bl_http_opts o;
 	char *ca_file, *cert_file, *key_file;
@@ -566,8 +587,9 @@ out_close:
 static int tls_handshake(struct bl_http *h)
 {
 	const char *host = h->origin.host;
+	uint64_t deadline;
 	long vr;
-	int rc;
+	int rc, flags;
 
 	BL_TRY(ctx_make(h));
 	h->ssl = SSL_new(h->ctx);
@@ -582,17 +604,46 @@ static int tls_handshake(struct bl_http *h)
 		if (SSL_set_tlsext_host_name(h->ssl, host) != 1 || SSL_set1_host(h->ssl, host) != 1)
 			return tls_errf(BL_EINVAL, "TLS: host name check");
 	}
-	ERR_clear_error();
-	rc = SSL_connect(h->ssl);
-	if (rc == 1)
-		return 0;
-	vr = SSL_get_verify_result(h->ssl);
-	if (vr != X509_V_OK)
-		return bl_err(BL_EVERIFY, "TLS: server certificate of %s not accepted: %s", host,
-		              X509_verify_cert_error_string(vr));
-	if (SSL_get_error(h->ssl, rc) == SSL_ERROR_SYSCALL && (errno == EAGAIN))
-		return bl_err(BL_ETIMEOUT, "TLS handshake with %s timed out", host);
-	return tls_errf(BL_EIO, "TLS handshake failed");
+	/*
+	 * Non-blocking, against one deadline: with blocking reads only each
+	 * read is timed, and a server trickling its handshake never times out.
+	 */
+	flags = fcntl(h->fd, F_GETFL);
+	if (flags < 0 || fcntl(h->fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return bl_err(BL_EIO, "socket options: %s", strerror(errno));
+	deadline = now_ms() + h->o.timeout_ms;
+	for (;;) {
+		struct pollfd pfd = { .fd = h->fd };
+		uint64_t now;
+		int e, n;
+
+		ERR_clear_error();
+		rc = SSL_connect(h->ssl);
+		if (rc == 1)
+			break;
+		e = SSL_get_error(h->ssl, rc);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+			vr = SSL_get_verify_result(h->ssl);
+			if (vr != X509_V_OK)
+				return bl_err(BL_EVERIFY,
+				              "TLS: server certificate of %s not accepted: %s",
+				              host, X509_verify_cert_error_string(vr));
+			return tls_errf(BL_EIO, "TLS handshake failed");
+		}
+		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		do {
+			now = now_ms();
+			n = now >= deadline ? 0 : poll(&pfd, 1, (int)(deadline - now));
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return bl_err(BL_EIO, "poll: %s", strerror(errno));
+		if (n == 0)
+			return bl_err(BL_ETIMEOUT, "TLS handshake with %s timed out after %u ms",
+			              host, h->o.timeout_ms);
+	}
+	if (fcntl(h->fd, F_SETFL, flags) < 0)
+		return bl_err(BL_EIO, "socket options: %s", strerror(errno));
+	return 0;
 }
 
 static int conn_open(struct bl_http *h)
@@ -718,6 +769,31 @@ static ssize_t conn_read(struct bl_http *h, void *buf, size_t cap)
 }
 
 /* ------------------------------------------------------------ requests -- */
+
+/*
+ * Before a read of the response head: the whole head must arrive by
+ * `deadline`, not just each byte within the read timeout (a server sending
+ * one byte a second would otherwise hold the client for hours).
+ */
+static int wait_head(struct bl_http *h, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
+	uint64_t now;
+	int n;
+
+	if (h->ssl && SSL_pending(h->ssl))
+		return 0;
+	do {
+		now = now_ms();
+		n = now >= deadline ? 0 : poll(&pfd, 1, (int)(deadline - now));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return bl_err(BL_EIO, "poll: %s", strerror(errno));
+	if (n == 0)
+		return bl_err(BL_ETIMEOUT, "the response head did not arrive within %u ms",
+		              h->o.timeout_ms);
+	return 0;
+}
 
 struct bl_http *bl_http_new(const char *base_url, const struct bl_http_opts *opts)
 {
@@ -900,6 +976,7 @@ static int send_body(struct bl_http *h, const struct bl_http_req *req, uint8_t *
 static int await_continue(struct bl_http *h, struct bl_http_rparser *rp, uint8_t *io, int *send)
 {
 	unsigned wait_ms = h->o.timeout_ms < EXPECT_WAIT_MS ? h->o.timeout_ms : EXPECT_WAIT_MS;
+	uint64_t deadline = now_ms() + h->o.timeout_ms;
 
 	*send = 1;
 	for (;;) {
@@ -908,6 +985,10 @@ static int await_continue(struct bl_http *h, struct bl_http_rparser *rp, uint8_t
 		ssize_t n;
 		int rc;
 
+		/* an answer trickling in a byte at a time must not hold us forever */
+		if (rp->seen_bytes && now_ms() >= deadline)
+			return bl_err(BL_ETIMEOUT, "the response head did not arrive within %u ms",
+			              h->o.timeout_ms);
 		if (!(h->ssl && SSL_pending(h->ssl)) && poll(&pfd, 1, (int)wait_ms) == 0)
 			return 0; /* no word: send the body */
 		n = conn_read(h, io, IO_CHUNK);
@@ -941,6 +1022,7 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	struct bl_http_rparser rp;
 	struct bl_buf head = BL_BUF_INIT;
 	uint8_t *io;
+	uint64_t deadline;
 	int rc, wrc = 0, was_reused, local = 0, send = 1;
 
 	*retry = 0;
@@ -949,6 +1031,11 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	rp.on_body = req->on_body;
 	rp.arg = req->arg;
 	rp.follow = follow;
+	if (req->max_body && req->max_body < rp.max_body) {
+		rp.max_body = req->max_body;
+		resp->body.limit =
+		    (size_t)(rp.max_body > SIZE_MAX / 2 ? SIZE_MAX / 2 : rp.max_body);
+	}
 	io = malloc(IO_CHUNK);
 	if (!io)
 		return bl_err(BL_ENOMEM, "out of memory");
@@ -985,10 +1072,14 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 	 * A server may answer (401, 413…) and close before reading the whole
 	 * body; try to read that answer before reporting the write failure.
 	 */
+	deadline = now_ms() + h->o.timeout_ms;
 	for (;;) {
 		size_t used;
-		ssize_t n = conn_read(h, io, IO_CHUNK);
+		ssize_t n;
 
+		if (!rp.headers_done && (rc = wait_head(h, deadline)) < 0)
+			break;
+		n = conn_read(h, io, IO_CHUNK);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -1004,7 +1095,8 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 			break;
 		if (rc == 1) {
 			rc = 0;
-			if (used != (size_t)n || !http_should_keep_alive(&rp.p) || wrc < 0)
+			if (used != (size_t)n || !http_should_keep_alive(&rp.p) || wrc < 0 ||
+			    rp.no_reuse)
 				conn_close(h);
 			break;
 		}
@@ -1018,7 +1110,7 @@ static int do_once(struct bl_http *h, const struct bl_http_req *req, int follow,
 		goto out_free;
 	}
 out_free:
-	bl_buf_free(&head);
+	bl_buf_free_secret(&head); /* it may carry an Authorization header */
 	free(io);
 	return rc;
 }

@@ -21,7 +21,14 @@
  *  - TLS: certificates are verified against opts.ca_file (or the system store
  *    when NULL) and the host name or IP address of the URL (RFC 6125); TLS 1.2
  *    is the minimum. An optional client certificate and key are presented.
- *  - Every socket read, write and the connect itself observe opts.timeout_ms.
+ *  - Every socket read, write, the connect and the whole TLS handshake
+ *    observe opts.timeout_ms;
+ *    the whole response head (with any 1xx before it) must also arrive
+ *    within opts.timeout_ms of the request's end, so a server trickling its
+ *    head byte by byte is cut off. At most 16 interim (1xx) answers.
+ *  - 1xx, 204 and 304 answers and answers to HEAD end with their head
+ *    (RFC 9112 §6.3), whatever framing headers they carry; a 1xx or 204
+ *    that announces a body closes the connection after it.
  *  - Redirects are returned to the caller as they are (3xx) unless
  *    opts.max_redirects > 0; then GET and HEAD follow Location up to that many
  *    times, to http or https URLs only, never from https down to http.
@@ -129,6 +136,13 @@ struct bl_http_req {
 	 * returned without the body ever being sent. For large uploads.
 	 */
 	int expect_continue;
+	/*
+	 * This request's body limit when below opts.max_body (0: that one): a
+	 * larger announced Content-Length is refused at the head, a longer
+	 * body cut off, so a small answer is never collected up to the
+	 * client-wide limit first.
+	 */
+	uint64_t max_body;
 };
 
 struct bl_http;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,8 +255,13 @@ out_free_raw:
 
 /* ------------------------------------------------------------- requests -- */
 
+/* Every name that goes into a request path is checked here, whoever the caller. */
 static int path_of(struct bl_buf *b, const char *user, const char *repo, const char *tail)
 {
+	if (!dbr_user_name_ok(user, strlen(user)))
+		return bl_err(BL_EINVAL, "bad user name '%.100s' (want [A-Za-z0-9]+)", user);
+	if (repo && !dbr_repo_name_ok(repo, strlen(repo)))
+		return bl_err(BL_EINVAL, "bad repository name '%.100s' (want [A-Za-z0-9-]+)", repo);
 	bl_buf_reset(b);
 	BL_TRY(bl_buf_printf(b, DBR_API_PREFIX "/%s", user));
 	if (repo)
@@ -265,9 +271,19 @@ static int path_of(struct bl_buf *b, const char *user, const char *repo, const c
 	return 0;
 }
 
+static int tag_ok(const char *tag)
+{
+	struct dbr_semver v;
+
+	return dbr_semver_parse(tag, strlen(tag), &v);
+}
+
 static int tree_path(struct bl_buf *b, const char *user, const char *repo, const char *tag,
                      const char *node)
 {
+	BL_TRY(tag_ok(tag));
+	if (!dbr_tree_path_ok(node, strlen(node)))
+		return bl_err(BL_EINVAL, "bad tree path '%.200s'", node);
 	BL_TRY(path_of(b, user, repo, NULL));
 	BL_TRY(bl_buf_printf(b, "/_tag/%s/tree", tag));
 	if (node[0])
@@ -318,6 +334,7 @@ struct call {
 	int (*on_body)(void *, const void *, size_t);
 	void *arg;
 	void (*on_upload)(void *, uint64_t, int64_t);
+	uint64_t max_body; /* the answer's limit; 0: max_file */
 };
 
 static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp *resp)
@@ -333,7 +350,8 @@ static int call(struct dbr_client *c, const struct call *k, struct bl_http_resp 
 		                   .on_body = k->on_body,
 		                   .arg = k->arg,
 		                   .on_upload = k->on_upload,
-		                   .expect_continue = k->expect_continue };
+		                   .expect_continue = k->expect_continue,
+		                   .max_body = k->max_body };
 	int rc;
 
 	if (c->auth.len)
@@ -363,7 +381,7 @@ static int simple(struct dbr_client *c, const char *method, const char *path, co
 {
 	struct bl_digest_set dig;
 	struct bl_http_body b = { .data = body, .fd = -1, .len = (int64_t)blen };
-	struct call k = { .method = method, .path = path };
+	struct call k = { .method = method, .path = path, .max_body = MAX_JSON_BYTES };
 	struct bl_http_resp resp;
 	int rc;
 
@@ -615,6 +633,8 @@ struct pnode {
 	int is_dir;
 	struct dbr_entry entry;
 	struct bl_buf json; /* a directory's canonical listing */
+	dev_t dev; /* a file's identity when it was hashed */
+	ino_t ino;
 };
 
 struct pub {
@@ -675,7 +695,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 }
 
 static int hash_file(struct pub *pb, int dirfd, const char *name, const char *rel,
-                     struct dbr_entry *e)
+                     struct dbr_entry *e, struct pnode *pn)
 {
 	static uint8_t chunk[65536];
 	struct bl_digester *d;
@@ -683,11 +703,16 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 	uint64_t total = 0;
 	int fd, rc;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO swapped in since fstatat must not block open(2) */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		rc = bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = bl_err(BL_EINVAL, "%s: special files are not published", rel);
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > pb->c->max_file) {
@@ -721,6 +746,8 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 	BL_TRY_GOTO(rc, bl_digester_final(d, &e->digest), out_free);
 	e->length = total;
 	snprintf(e->type, sizeof(e->type), "%s", file_type(name));
+	pn->dev = st.st_dev;
+	pn->ino = st.st_ino;
 	pb->bytes += total;
 out_free:
 	bl_digester_free(d);
@@ -823,7 +850,7 @@ static int hash_dir(struct pub *pb, int dirfd, const char *rel, int depth, struc
 		} else if (S_ISREG(st.st_mode)) {
 			rc = pub_add(pb, child, 0, &cidx);
 			if (rc == 0)
-				rc = hash_file(pb, dirfd, names[i], child, &e);
+				rc = hash_file(pb, dirfd, names[i], child, &e, &pb->v[cidx]);
 			if (rc == 0)
 				pb->v[cidx].entry = e;
 		} else {
@@ -901,9 +928,24 @@ static int put_node(struct dbr_client *c, const char *path, const struct pnode *
 	if (pn->is_dir) {
 		b.data = pn->json.p;
 	} else {
-		b.fd = openat(rootfd, pn->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat sb;
+
+		b.fd = openat(rootfd, pn->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (b.fd < 0)
 			return bl_err(BL_EIO, "%s: %s", pn->path, strerror(errno));
+		/*
+		 * The path is walked again: O_NOFOLLOW guards only its last
+		 * component, so a directory swapped for a link since hashing
+		 * would lead outside the tree. Only the hashed file is sent
+		 * (inode numbers are recycled, so also: a regular file of the
+		 * hashed size; a same-size rewrite is the server's digest check).
+		 */
+		if (fstat(b.fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_dev != pn->dev ||
+		    sb.st_ino != pn->ino || (uint64_t)sb.st_size != pn->entry.length) {
+			rc = bl_err(BL_EIO, "%s was replaced after it was hashed", pn->path);
+			close(b.fd);
+			return rc;
+		}
 	}
 	rc = call(c, &k, &resp);
 	if (rc < 0)
@@ -1037,6 +1079,7 @@ static int put_tag(struct dbr_client *c, const char *user, const char *repo, con
 		ctype = DBR_TYPE_JWS;
 		st->signed_tag = 1;
 	}
+	BL_TRY_GOTO(rc, tag_ok(tag), out_free);
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
 	BL_TRY_GOTO(rc, bl_buf_puts(&path, tag), out_free);
 	rc = simple(c, "PUT", (const char *)path.p, ctype, body->p, body->len, 201, 200, NULL,
@@ -1153,20 +1196,68 @@ out_free:
 	return rc;
 }
 
+/*
+ * Every Content-Digest field line of a response, merged (RFC 9110 §5.3: lines
+ * of one field form one list), so that no given digest goes unchecked. One
+ * algorithm with two values is refused. *found: whether there was any.
+ */
+static int resp_digests(const struct bl_http_resp *r, const char *path, struct bl_digest_set *out,
+                        int *found)
+{
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		struct bl_digest_set one;
+
+		if (strcasecmp(r->names[i], "Content-Digest"))
+			continue;
+		*found = 1;
+		if (bl_content_digest_parse(r->values[i], strlen(r->values[i]), &one) < 0)
+			return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", path);
+		for (int a = 0; a < BL_DIG_COUNT; a++) {
+			if (!bl_dset_has(&one, a))
+				continue;
+			if (bl_dset_has(out, a) &&
+			    memcmp(out->val[a], one.val[a], bl_dig_size((enum bl_dig_alg)a)))
+				return bl_err(BL_EVERIFY,
+				              "%s: Content-Digest gives %s twice, differently",
+				              path, bl_dig_name((enum bl_dig_alg)a));
+			memcpy(out->val[a], one.val[a], bl_dig_size((enum bl_dig_alg)a));
+			out->mask |= 1u << a;
+		}
+	}
+	return 0;
+}
+
 /* Check a response's Content-Digest (required) against what we computed. */
 static int check_content_digest(const struct bl_http_resp *resp, const struct bl_digest_set *have,
                                 const char *path)
 {
-	const char *cd = bl_http_resp_header(resp, "Content-Digest");
 	struct bl_digest_set claimed;
+	int found;
 
-	if (!cd)
+	BL_TRY(resp_digests(resp, path, &claimed, &found));
+	if (!found)
 		return bl_err(BL_EVERIFY, "%s: the answer has no Content-Digest", path);
-	if (bl_content_digest_parse(cd, strlen(cd), &claimed) < 0)
-		return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", path);
 	if (bl_dset_verify(&claimed, have) < 0)
 		return bl_err_wrap(BL_EVERIFY,
 		                   "%s: body does not match its Content-Digest: ", path);
+	return 0;
+}
+
+struct small {
+	const char *path;
+	size_t limit;
+};
+
+/* A small node's answer announcing more than its limit is refused at its head. */
+static int small_headers(void *arg, const struct bl_http_resp *r)
+{
+	const struct small *sm = arg;
+
+	if (r->status == 200 && r->content_length > (int64_t)sm->limit)
+		return bl_err(BL_EVERIFY, "%s: %lld bytes where at most %zu are expected", sm->path,
+		              (long long)r->content_length, sm->limit);
 	return 0;
 }
 
@@ -1177,7 +1268,13 @@ static int check_content_digest(const struct bl_http_resp *resp, const struct bl
 static int get_small(struct dbr_client *c, const char *path, size_t limit, struct bl_buf *out,
                      char *ctype, size_t ctcap)
 {
-	struct call k = { .method = "GET", .path = path };
+	struct small sm = { .path = path, .limit = limit };
+	/* an error answer's message may be longer than a tiny node */
+	struct call k = { .method = "GET",
+		          .path = path,
+		          .on_headers = small_headers,
+		          .arg = &sm,
+		          .max_body = limit > 4096 ? limit : 4096 };
 	struct bl_http_resp resp;
 	struct bl_digest_set have;
 	const char *ct;
@@ -1270,16 +1367,14 @@ struct dl {
 static int dl_headers(void *arg, const struct bl_http_resp *r)
 {
 	struct dl *x = arg;
-
-	const char *cd = bl_http_resp_header(r, "Content-Digest");
 	struct bl_digest_set claimed = { 0 };
+	int found;
 
 	x->status = r->status;
 	if (r->status != 200)
 		return 0;
 	/* hash with what the parent and the answer name, nothing more */
-	if (cd && bl_content_digest_parse(cd, strlen(cd), &claimed) < 0)
-		return bl_err_wrap(BL_EVERIFY, "%s: Content-Digest: ", x->path);
+	BL_TRY(resp_digests(r, x->path, &claimed, &found));
 	x->d = bl_digester_new(x->expected->digest.mask | claimed.mask);
 	if (!x->d)
 		return BL_ENOMEM;
@@ -1494,6 +1589,7 @@ static int get_tag(struct dbr_client *c, const char *user, const char *repo, con
 	struct bl_cur cur;
 	int rc;
 
+	BL_TRY_GOTO(rc, tag_ok(tag), out_free);
 	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag/"), out_free);
 	BL_TRY_GOTO(rc, bl_buf_puts(&path, tag), out_free);
 	BL_TRY_GOTO(rc,
@@ -1549,10 +1645,11 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 	struct fetch f = { .c = c, .user = user, .repo = repo, .tag = tag, .st = st };
 	char *dcopy = NULL, *stage = NULL;
 	struct stat sb;
-	int rc, fd = -1, replace_empty = 0;
+	int rc, fd = -1;
 
 	memset(st, 0, sizeof(*st));
-	if (stat(dest, &sb) == 0) {
+	/* lstat: a symbolic link is not an empty directory to replace */
+	if (lstat(dest, &sb) == 0) {
 		DIR *d = S_ISDIR(sb.st_mode) ? opendir(dest) : NULL;
 		struct dirent *de;
 		int empty = d != NULL;
@@ -1564,7 +1661,6 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 			closedir(d);
 		if (!empty)
 			return bl_err(BL_EEXIST, "%s exists (give a new or empty directory)", dest);
-		replace_empty = 1;
 	}
 	dcopy = strdup(dest);
 	if (!dcopy || asprintf(&stage, "%s/.bailey-fetch-XXXXXX", dirname(dcopy)) < 0) {
@@ -1590,10 +1686,7 @@ int dbr_fetch(struct dbr_client *c, const char *user, const char *repo, const ch
 		rc = bl_err(BL_EIO, "%s: %s", stage, strerror(errno));
 		goto out_rm;
 	}
-	if (replace_empty && rmdir(dest) < 0) {
-		rc = bl_err(BL_EIO, "%s: %s", dest, strerror(errno));
-		goto out_rm;
-	}
+	/* rename(2) replaces an empty directory atomically, and fails on any other */
 	if (rename(stage, dest) < 0) {
 		rc = bl_err(BL_EIO, "renaming into %s: %s", dest, strerror(errno));
 		goto out_rm;

@@ -20,7 +20,9 @@
  *
  * Fetch guarantees: the tag's root entry, and then each node's bytes, are
  * checked against the entry its parent gives it (every digest, the length
- * and the type) and against the response's Content-Digest. All directory
+ * and the type) and against the response's Content-Digest (every algorithm
+ * of every Content-Digest field line). Tag bodies and listings are refused
+ * at the head when they announce more than their limit. All directory
  * listings are fetched and verified first (so the tree's shape and size are
  * known before any file byte), then the files stream to disk (never whole in
  * memory) and are cut off past their stated length. The
@@ -153,7 +155,9 @@ struct dbr_publish_stats {
 /*
  * Publish directory `dir` as user/repo:tag. Refuses symbolic links, special
  * files, names that are not node names, trees deeper than 64 and files above
- * max_file, before anything is sent.
+ * max_file, before anything is sent. A file is uploaded only when the path
+ * still leads to the file that was hashed (same device and inode): a
+ * directory swapped for a link in between cannot send a file from outside.
  */
 BL_MUST_CHECK int dbr_publish(struct dbr_client *c, const char *user, const char *repo,
                               const char *tag, const char *dir, struct dbr_publish_stats *st);

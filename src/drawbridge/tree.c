@@ -249,6 +249,9 @@ static int entry_from_json(json_t *obj, struct dbr_entry *out)
 			              alg);
 		if (!json_is_string(val))
 			return bl_err(BL_EINVAL, "entry: digest %s is not a string", alg);
+		/* names are case-insensitive: "sha-256" and "SHA-256" are one algorithm */
+		if (bl_dset_has(&out->digest, (enum bl_dig_alg)a))
+			return bl_err(BL_EINVAL, "entry: digest %s given twice", alg);
 		if (bl_b64_decode(json_string_value(val), json_string_length(val),
 		                  out->digest.val[a], BL_DIG_MAX, &got, 0) < 0 ||
 		    got != bl_dig_size((enum bl_dig_alg)a))

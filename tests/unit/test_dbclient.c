@@ -821,6 +821,151 @@ static void test_tampered_blob(void **state)
 	dbr_client_free(a);
 }
 
+/* ---------------------------------------------- a lying loopback server -- */
+
+struct route {
+	const char *path;
+	const char *ctype;
+	struct bl_buf body;
+	int bad_digest; /* send a Content-Digest that does not match the body */
+	int second_digest; /* add a second Content-Digest field line, with a wrong sha-512 */
+	int huge; /* announce a Content-Length far above the body (then send the body) */
+};
+
+struct liar {
+	int lfd;
+	uint16_t port;
+	pthread_t th;
+	volatile int stop;
+	struct route *routes;
+	size_t nroutes;
+	struct bl_buf put; /* bodies of the PUTs received, one after another */
+	unsigned nput;
+	volatile int saw_auth; /* a request carried an Authorization header */
+	volatile unsigned nget; /* GET and HEAD requests answered */
+};
+
+static void liar_answer(struct liar *l, int fd, const char *path)
+{
+	struct bl_buf h = BL_BUF_INIT, cd = BL_BUF_INIT;
+	struct bl_digest_set set = { 0 };
+
+	for (size_t i = 0; i < l->nroutes; i++) {
+		struct route *r = &l->routes[i];
+		if (strcmp(r->path, path))
+			continue;
+		set.mask = 1u << BL_SHA256;
+		assert_int_equal(bl_digest(BL_SHA256, r->body.p, r->body.len, set.val[BL_SHA256]),
+		                 0);
+		if (r->bad_digest)
+			set.val[BL_SHA256][0] ^= 1;
+		assert_int_equal(bl_content_digest_format(&set, &cd), 0);
+		assert_int_equal(bl_buf_printf(&h,
+		                               "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n",
+		                               r->ctype, (char *)cd.p,
+		                               r->huge ? (size_t)200 << 20 : r->body.len),
+		                 0);
+		if (r->second_digest) {
+			uint8_t wrong[64] = { 0 };
+			assert_int_equal(bl_buf_puts(&h, "Content-Digest: sha-512=:"), 0);
+			assert_int_equal(bl_b64_encode(&h, wrong, sizeof(wrong), 0), 0);
+			assert_int_equal(bl_buf_puts(&h, ":\r\n"), 0);
+		}
+		assert_int_equal(bl_buf_puts(&h, "\r\n"), 0);
+		assert_int_equal(bl_buf_append(&h, r->body.p, r->body.len), 0);
+		break;
+	}
+	if (!h.len)
+		assert_int_equal(bl_buf_puts(&h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
+		                                 "\r\nnot found"),
+		                 0);
+	send(fd, h.p, h.len, MSG_NOSIGNAL);
+	bl_buf_free(&h);
+	bl_buf_free(&cd);
+}
+
+static void *liar_main(void *arg)
+{
+	struct liar *l = arg;
+	while (!l->stop) {
+		struct pollfd p = { l->lfd, POLLIN, 0 };
+		char req[8192], path[4096];
+		size_t n = 0;
+		int fd;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		fd = accept(l->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		for (;;) { /* keep-alive: one request after another */
+			ssize_t k = recv(fd, req + n, sizeof(req) - 1 - n, 0);
+			char *end;
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			req[n] = 0;
+			while ((end = strstr(req, "\r\n\r\n"))) {
+				char *cl = strcasestr(req, "\r\nContent-Length:");
+				size_t blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+				int is_put = !strncmp(req, "PUT ", 4);
+				char *auth = strcasestr(req, "\r\nAuthorization:");
+				if (auth && auth < end)
+					l->saw_auth = 1;
+				int got_path = sscanf(req, "%*s %4095s", path) == 1;
+				n -= (size_t)(end + 4 - req);
+				memmove(req, end + 4, n + 1);
+				if (!is_put) {
+					l->nget++;
+					if (got_path)
+						liar_answer(l, fd, path);
+					continue;
+				}
+				/* a PUT: keep its body, answer 201 */
+				while (n < blen) {
+					assert_int_equal(bl_buf_append(&l->put, req, n), 0);
+					blen -= n;
+					k = recv(fd, req, sizeof(req) - 1, 0);
+					n = k > 0 ? (size_t)k : 0;
+					if (k <= 0)
+						goto out_close;
+				}
+				assert_int_equal(bl_buf_append(&l->put, req, blen), 0);
+				n -= blen;
+				memmove(req, req + blen, n);
+				req[n] = 0;
+				l->nput++;
+				send(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 43,
+				     MSG_NOSIGNAL);
+			}
+		}
+	out_close:
+		close(fd);
+	}
+	return NULL;
+}
+
+static void liar_start(struct liar *l)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(l->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l->lfd, 4), 0);
+	getsockname(l->lfd, (struct sockaddr *)&a, &alen);
+	l->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&l->th, NULL, liar_main, l), 0);
+}
+
+static void liar_stop(struct liar *l)
+{
+	l->stop = 1;
+	pthread_join(l->th, NULL);
+	close(l->lfd);
+	bl_buf_free(&l->put);
+}
+
 static void test_cli(void **state)
 {
 	char out[8192], err[4096], cfg[160], tf[160], slug[160], p[256], dst[160];
@@ -858,14 +1003,36 @@ static void test_cli(void **state)
 		assert_int_equal(run(argv, env_cfg, unset, NULL, 0, err, sizeof(err)), 2);
 		assert_non_null(strstr(err, "TAG"));
 	}
-	/* login stores the token 0600; later commands use it */
+	/* login stores the token 0600, for the registry named; later commands use it */
 	{
-		char *argv[] = { bailey_bin, "login", "--token-file", tf, NULL };
+		char *argv[] = { bailey_bin, "login", hostport, "--token-file", tf, NULL };
 		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 0);
 		snprintf(p, sizeof(p), "%s/bailey/token", cfg);
 		assert_int_equal(stat(p, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
 		assert_null(strstr(out, tok_alice)); /* never printed */
+	}
+	/*
+	 * Regression: the stored token went to any registry a slug named, so
+	 * fetching a slug from a stranger's README handed them the token.
+	 */
+	{
+		struct route none = { 0 };
+		struct liar l = { .routes = &none, .nroutes = 0 };
+		char other[160];
+		liar_start(&l);
+		snprintf(other, sizeof(other), "127.0.0.1:%u/alice/pub", l.port);
+		char *argv[] = { bailey_bin, "tag", "list", other, "--insecure-http", NULL };
+		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 1);
+		assert_non_null(strstr(err, "HTTP 404"));
+		assert_false(l.saw_auth);
+		liar_stop(&l);
+	}
+	/* a token must say which registry it is for */
+	{
+		char *argv[] = { bailey_bin, "login", "--token-file", tf, NULL };
+		assert_int_equal(run(argv, env_cfg, unset, out, sizeof(out), err, sizeof(err)), 2);
+		assert_non_null(strstr(err, "HOST"));
 	}
 	{
 		snprintf(slug, sizeof(slug), "%s/alice/priv", hostport);
@@ -1285,113 +1452,22 @@ static void test_signed_tags(void **state)
 	EVP_PKEY_free(k2);
 }
 
-/* ---------------------------------------------- a lying loopback server -- */
-
-struct route {
-	const char *path;
-	const char *ctype;
-	struct bl_buf body;
-	int bad_digest; /* send a Content-Digest that does not match the body */
-};
-
-struct liar {
-	int lfd;
-	uint16_t port;
-	pthread_t th;
-	volatile int stop;
-	struct route *routes;
-	size_t nroutes;
-};
-
-static void liar_answer(struct liar *l, int fd, const char *path)
-{
-	struct bl_buf h = BL_BUF_INIT, cd = BL_BUF_INIT;
-	struct bl_digest_set set = { 0 };
-
-	for (size_t i = 0; i < l->nroutes; i++) {
-		struct route *r = &l->routes[i];
-		if (strcmp(r->path, path))
-			continue;
-		set.mask = 1u << BL_SHA256;
-		assert_int_equal(bl_digest(BL_SHA256, r->body.p, r->body.len, set.val[BL_SHA256]),
-		                 0);
-		if (r->bad_digest)
-			set.val[BL_SHA256][0] ^= 1;
-		assert_int_equal(bl_content_digest_format(&set, &cd), 0);
-		assert_int_equal(bl_buf_printf(&h,
-		                               "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-		                               "Content-Digest: %s\r\nContent-Length: %zu\r\n\r\n",
-		                               r->ctype, (char *)cd.p, r->body.len),
-		                 0);
-		assert_int_equal(bl_buf_append(&h, r->body.p, r->body.len), 0);
-		break;
-	}
-	if (!h.len)
-		assert_int_equal(bl_buf_puts(&h, "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n"
-		                                 "\r\nnot found"),
-		                 0);
-	send(fd, h.p, h.len, MSG_NOSIGNAL);
-	bl_buf_free(&h);
-	bl_buf_free(&cd);
-}
-
-static void *liar_main(void *arg)
-{
-	struct liar *l = arg;
-	while (!l->stop) {
-		struct pollfd p = { l->lfd, POLLIN, 0 };
-		char req[8192], path[4096];
-		size_t n = 0;
-		int fd;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		fd = accept(l->lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		for (;;) { /* keep-alive: one request after another */
-			ssize_t k = recv(fd, req + n, sizeof(req) - 1 - n, 0);
-			char *end;
-			if (k <= 0)
-				break;
-			n += (size_t)k;
-			req[n] = 0;
-			while ((end = strstr(req, "\r\n\r\n"))) {
-				if (sscanf(req, "%*s %4095s", path) == 1)
-					liar_answer(l, fd, path);
-				n -= (size_t)(end + 4 - req);
-				memmove(req, end + 4, n + 1);
-			}
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
-static void liar_start(struct liar *l)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(l->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l->lfd, 4), 0);
-	getsockname(l->lfd, (struct sockaddr *)&a, &alen);
-	l->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&l->th, NULL, liar_main, l), 0);
-}
-
-static void liar_stop(struct liar *l)
-{
-	l->stop = 1;
-	pthread_join(l->th, NULL);
-	close(l->lfd);
-}
-
 /*
  * A consistent package: tag -> root {f: file, s: dir {g: file}}. Then one
  * lie at a time, each of which fetch must refuse, leaving nothing.
  */
-enum lie { L_NONE, L_FILE_BYTES, L_FILE_LONGER, L_DIR_BYTES, L_HDR_DIGEST, L_TYPE, L_TAG_DIGEST };
+enum lie {
+	L_NONE,
+	L_FILE_BYTES,
+	L_FILE_LONGER,
+	L_DIR_BYTES,
+	L_HDR_DIGEST,
+	L_TYPE,
+	L_TAG_DIGEST,
+	L_SECOND_DIGEST,
+	L_TAG_HUGE,
+	L_DIR_HUGE,
+};
 
 static void build_package(struct route *r, enum lie lie)
 {
@@ -1437,6 +1513,11 @@ static void build_package(struct route *r, enum lie lie)
 	case L_HDR_DIGEST: r[2].bad_digest = 1; break;
 	case L_TYPE: r[4].ctype = "application/octet-stream"; break;
 	case L_TAG_DIGEST: r[0].bad_digest = 1; break;
+	/* regression: only the first Content-Digest field line was checked */
+	case L_SECOND_DIGEST: r[4].second_digest = 1; break;
+	/* regression: small nodes were collected up to max_file before their size was checked */
+	case L_TAG_HUGE: r[0].huge = 1; break;
+	case L_DIR_HUGE: r[3].huge = 1; break;
 	}
 	dbr_dir_free(&sdir);
 	dbr_dir_free(&root);
@@ -1445,8 +1526,10 @@ static void build_package(struct route *r, enum lie lie)
 
 static void test_lying_server(void **state)
 {
-	static const char *const what[] = { "none",   "file bytes", "file longer", "dir bytes",
-		                            "header", "type",       "tag digest" };
+	static const char *const what[] = { "none",       "file bytes",    "file longer",
+		                            "dir bytes",  "header",        "type",
+		                            "tag digest", "second digest", "tag huge",
+		                            "dir huge" };
 	char dst[160], u[64];
 	(void)state;
 
@@ -1455,10 +1538,11 @@ static void test_lying_server(void **state)
 		assert_non_null(mkdtemp(work));
 	}
 	snprintf(dst, sizeof(dst), "%s/liedst", work);
-	for (int lie = L_NONE; lie <= L_TAG_DIGEST; lie++) {
+	for (int lie = L_NONE; lie <= L_DIR_HUGE; lie++) {
 		struct route r[5] = { 0 };
 		struct liar l = { .routes = r, .nroutes = 5 };
-		struct dbr_client_opts o = { .url = u };
+		/* a lie must be caught, not waited out */
+		struct dbr_client_opts o = { .url = u, .timeout_ms = 3000 };
 		struct dbr_client *c;
 		struct dbr_fetch_stats fs;
 		int rc;
@@ -1487,6 +1571,243 @@ static void test_lying_server(void **state)
 	}
 }
 
+/*
+ * Regression: publish hashed the tree, then re-opened each file by its path
+ * to upload it; O_NOFOLLOW guards only the last component, so a directory
+ * swapped for a symbolic link in between sent a file from outside the tree.
+ */
+struct swap {
+	char dir[200], outside[200];
+	char fifo[220]; /* when set: replace this file by a FIFO instead */
+	int done;
+	volatile int finished; /* publish returned */
+	volatile int unblocked; /* the watchdog had to open the FIFO's other end */
+};
+
+static void swap_cb(void *arg, uint64_t done, uint64_t total)
+{
+	struct swap *sw = arg;
+	char moved[220];
+	(void)done;
+	(void)total;
+	if (sw->done)
+		return;
+	if (sw->fifo[0]) {
+		assert_int_equal(unlink(sw->fifo), 0);
+		assert_int_equal(mkfifo(sw->fifo, 0600), 0);
+		sw->done = 1;
+		return;
+	}
+	snprintf(moved, sizeof(moved), "%s.orig", sw->dir);
+	assert_int_equal(rename(sw->dir, moved), 0);
+	assert_int_equal(symlink(sw->outside, sw->dir), 0);
+	sw->done = 1;
+}
+
+static void test_publish_swap_race(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct swap sw = { 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000, .progress = swap_cb, .progress_arg = &sw };
+	struct dbr_publish_stats ps;
+	struct dbr_client *c;
+	char src[160], p[256], u[64];
+	int rc;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(src, sizeof(src), "%s/swapsrc", work);
+	mkdir(src, 0755);
+	mkdirs(src, "b");
+	snprintf(p, sizeof(p), "%s/a.txt", src);
+	write_file(p, 10, 1); /* uploaded first: its progress swaps b */
+	snprintf(p, sizeof(p), "%s/b/x", src);
+	write_file(p, 64, 2);
+	snprintf(sw.outside, sizeof(sw.outside), "%s/outside", work);
+	mkdirs(work, "outside");
+	snprintf(p, sizeof(p), "%s/x", sw.outside);
+	{
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		for (int i = 0; i < 8; i++)
+			fputs("SECRET!!", f); /* 64 bytes, as b/x */
+		fclose(f);
+	}
+	snprintf(sw.dir, sizeof(sw.dir), "%s/b", src);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	rc = dbr_publish(c, "u", "r", "1.0.0", src, &ps);
+	assert_int_equal(sw.done, 1);
+	assert_true(l.nput >= 2); /* the tag and the root listing at least */
+	if (l.put.len && memmem(l.put.p, l.put.len, "SECRET!!", 8))
+		fail_msg("a file outside the tree was uploaded (rc %d)", rc);
+	assert_true(rc < 0);
+	assert_non_null(strstr(bl_errmsg(), "b/x was replaced"));
+	dbr_client_free(c);
+	liar_stop(&l);
+	rm_tree(src);
+	snprintf(p, sizeof(p), "%s.orig", sw.dir);
+	rm_tree(p);
+	rm_tree(sw.outside);
+}
+
+/*
+ * Regression: the library put user, repository and tag names into request
+ * paths unchecked (only the CLI's slug parser checked them), so "a/../b" or
+ * "x?y" reached the server as another path.
+ */
+static void test_names_checked(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000 };
+	struct dbr_client *c;
+	struct bl_buf out = BL_BUF_INIT;
+	struct dbr_fetch_stats fs;
+	char u[64], dst[160];
+	char **tags;
+	size_t n;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(dst, sizeof(dst), "%s/namesdst", work);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	/* the liar answers 404 to anything: BL_ENOENT means the request went out */
+	assert_int_equal(dbr_repo_info(c, "u", "r", &out), BL_ENOENT);
+	assert_int_equal(dbr_repo_info(c, "a/../b", "r", &out), BL_EINVAL);
+	assert_int_equal(dbr_repo_info(c, "u", "r?x=1", &out), BL_EINVAL);
+	assert_int_equal(dbr_user_info(c, "..", &out), BL_EINVAL);
+	assert_int_equal(dbr_tag_list(c, "u", "", &tags, &n), BL_EINVAL);
+	assert_int_equal(dbr_access_list(c, "u", "r/_tag", &out), BL_EINVAL);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0/../../x", dst, &fs), BL_EINVAL);
+	assert_false(exists(dst));
+	no_leftovers(work);
+	bl_buf_free(&out);
+	dbr_client_free(c);
+	liar_stop(&l);
+}
+
+/* Opens the FIFO's writing end if publish is still stuck after 3 s. */
+static void *fifo_watchdog(void *arg)
+{
+	struct swap *sw = arg;
+	for (int i = 0; i < 300 && !sw->finished; i++)
+		usleep(10000);
+	if (!sw->finished) {
+		int fd = open(sw->fifo, O_WRONLY);
+		sw->unblocked = 1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+/* Regression: a FIFO put in a hashed file's place made publish block forever in open(2). */
+static void test_publish_fifo_swap(void **state)
+{
+	struct route none = { 0 };
+	struct liar l = { .routes = &none, .nroutes = 0 };
+	struct swap sw = { 0 };
+	struct dbr_client_opts o = { .timeout_ms = 3000, .progress = swap_cb, .progress_arg = &sw };
+	struct dbr_publish_stats ps;
+	struct dbr_client *c;
+	char src[160], p[256], u[64];
+	pthread_t wd;
+	int rc;
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	snprintf(src, sizeof(src), "%s/fifosrc", work);
+	mkdir(src, 0755);
+	snprintf(p, sizeof(p), "%s/a.txt", src);
+	write_file(p, 10, 1);
+	snprintf(sw.fifo, sizeof(sw.fifo), "%s/b.bin", src);
+	write_file(sw.fifo, 64, 2);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	assert_int_equal(pthread_create(&wd, NULL, fifo_watchdog, &sw), 0);
+	rc = dbr_publish(c, "u", "r", "1.0.0", src, &ps);
+	sw.finished = 1;
+	pthread_join(wd, NULL);
+	assert_int_equal(sw.done, 1);
+	assert_false(sw.unblocked);
+	if (rc >= 0 || !strstr(bl_errmsg(), "b.bin was replaced"))
+		fail_msg("rc %d (%s)", rc, bl_errmsg());
+	dbr_client_free(c);
+	liar_stop(&l);
+	rm_tree(src);
+}
+
+/*
+ * Regression: fetch's "must not exist or be empty" check followed a symbolic
+ * link, so DIR -> an empty directory passed, the whole tree was downloaded,
+ * and only the final rmdir(DIR) failed. It is refused before any request.
+ */
+static void test_fetch_dest_checks(void **state)
+{
+	struct route r[5] = { 0 };
+	struct liar l = { .routes = r, .nroutes = 5 };
+	struct dbr_client_opts o = { .timeout_ms = 3000 };
+	struct dbr_client *c;
+	struct dbr_fetch_stats fs;
+	char dst[160], target[160], u[64], p[256];
+	(void)state;
+
+	if (!work[0]) {
+		strcpy(work, "/tmp/bl-dbclient-XXXXXX");
+		assert_non_null(mkdtemp(work));
+	}
+	build_package(r, L_NONE);
+	liar_start(&l);
+	snprintf(u, sizeof(u), "http://127.0.0.1:%u", l.port);
+	o.url = u;
+	c = dbr_client_new(&o);
+	assert_non_null(c);
+	snprintf(dst, sizeof(dst), "%s/linkdst", work);
+	snprintf(target, sizeof(target), "%s/linktarget", work);
+	assert_int_equal(mkdir(target, 0755), 0);
+	assert_int_equal(symlink(target, dst), 0);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", dst, &fs), BL_EEXIST);
+	assert_int_equal(l.nget, 0);
+	unlink(dst);
+	/* a non-empty directory is refused too, and left as it was */
+	snprintf(p, sizeof(p), "%s/keep", target);
+	write_file(p, 3, 1);
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", target, &fs), BL_EEXIST);
+	assert_true(exists(p));
+	unlink(p);
+	/* an empty directory is replaced by the tree */
+	assert_int_equal(dbr_fetch(c, "u", "r", "1.0.0", target, &fs), 0);
+	snprintf(p, sizeof(p), "%s/s/g", target);
+	assert_true(exists(p));
+	no_leftovers(work);
+	rm_tree(target);
+	dbr_client_free(c);
+	liar_stop(&l);
+	for (int i = 0; i < 5; i++)
+		bl_buf_free(&r[i].body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1494,6 +1815,10 @@ int main(void)
 		cmocka_unit_test(test_token_subject),
 		cmocka_unit_test(test_tag_entry_parse),
 		cmocka_unit_test(test_lying_server),
+		cmocka_unit_test(test_publish_swap_race),
+		cmocka_unit_test(test_publish_fifo_swap),
+		cmocka_unit_test(test_names_checked),
+		cmocka_unit_test(test_fetch_dest_checks),
 		cmocka_unit_test(test_users_and_repos),
 		cmocka_unit_test(test_publish_fetch_roundtrip),
 		cmocka_unit_test(test_publish_refuses_bad_trees),

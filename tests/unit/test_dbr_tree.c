@@ -151,6 +151,10 @@ static void test_entry(void **state)
 		"{\"digest\":{\"sha-256\":\"47DEQpj8HBSa+/"
 		"TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"},\"length\":9007199254740993,\"type\":\"a/b\"}",
 		"{\"digest\":",
+		/* regression: one algorithm under two spellings (names are case-insensitive) */
+		"{\"digest\":{\"sha-256\":\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\","
+		"\"SHA-256\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},\"length\":0,"
+		"\"type\":\"a/b\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = bl_cur_make(bad[i], strlen(bad[i]));
@@ -219,6 +223,35 @@ static void test_dir(void **state)
 	assert_int_equal(dbr_dir_parse(&c, 16, &d), 0);
 	assert_int_equal(d.n, 0);
 	dbr_dir_free(&d);
+
+	/*
+	 * Names that would climb, nest, vanish or smuggle bytes when written
+	 * to disk, each with a valid entry, so the name alone is refused.
+	 */
+	const char *names[] = { "..",        ".",     "a/b",    "/a",      "",
+		                "a\\u0000b", "a\\nb", "a\\\\b", "\\u00e9", "a\\u007fb" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char doc[512];
+		snprintf(doc, sizeof(doc),
+		         "{\"%s\":{\"digest\":{\"sha-256\":\"%s\"},\"length\":0,\"type\":\"a/b\"}}",
+		         names[i], empty256);
+		c = bl_cur_make(doc, strlen(doc));
+		if (dbr_dir_parse(&c, 16, &d) != BL_EINVAL)
+			fail_msg("name '%s' accepted", names[i]);
+		assert_null(d.ents);
+	}
+	/* the same document with a good name parses: the name was the fault */
+	{
+		char doc[512];
+		snprintf(
+		    doc, sizeof(doc),
+		    "{\"a.b\":{\"digest\":{\"sha-256\":\"%s\"},\"length\":0,\"type\":\"a/b\"}}",
+		    empty256);
+		c = bl_cur_make(doc, strlen(doc));
+		assert_int_equal(dbr_dir_parse(&c, 16, &d), 0);
+		assert_int_equal(d.n, 1);
+		dbr_dir_free(&d);
+	}
 }
 
 int main(void)

@@ -63,6 +63,7 @@ struct tsrv {
 	int nreq;
 	struct treq last;
 	char peer_subject[256];
+	char sni[256]; /* the server name the TLS client sent, "" for none */
 	void *arg;
 };
 
@@ -191,6 +192,10 @@ static void serve_conn(struct tsrv *s, int fd)
 		SSL_set_fd(c.ssl, fd);
 		if (SSL_accept(c.ssl) != 1)
 			goto out;
+		{
+			const char *sn = SSL_get_servername(c.ssl, TLSEXT_NAMETYPE_host_name);
+			snprintf(s->sni, sizeof(s->sni), "%s", sn ? sn : "");
+		}
 		X509 *peer = SSL_get1_peer_certificate(c.ssl);
 		if (peer) {
 			X509_NAME_oneline(X509_get_subject_name(peer), s->peer_subject,
@@ -1376,6 +1381,344 @@ static void test_rparser_splits(void **state)
 	}
 }
 
+/*
+ * Regression: 1xx, 204 and 304 answers never have a body (RFC 9112 §6.3),
+ * whatever Content-Length or Transfer-Encoding they carry. http-parser 2.x
+ * read one anyway: a 304 with its representation's Content-Length (which
+ * RFC 9110 §8.6 allows) hung the client, and a 1xx "body" became part of
+ * the final answer's body.
+ */
+static int feed_all(const char *msg, struct bl_http_resp *r)
+{
+	struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, r, NULL, NULL);
+	int rc = bl_http_rparser_feed(rp, msg, strlen(msg));
+	bl_http_rparser_free(rp);
+	return rc;
+}
+
+static void test_no_body_statuses(void **state)
+{
+	struct bl_http_resp r;
+	(void)state;
+
+	assert_int_equal(feed_all("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", &r), 1);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.body_bytes, 0);
+	bl_http_resp_free(&r);
+	assert_int_equal(feed_all("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", &r), 1);
+	assert_int_equal(r.body_bytes, 0);
+	bl_http_resp_free(&r);
+	/* what a lying 204 sends after its head is not its body */
+	assert_int_equal(feed_all("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                          "5\r\nabcde\r\n0\r\n\r\n",
+	                          &r),
+	                 BL_EINVAL);
+	bl_http_resp_free(&r);
+	/* nor is a 1xx "body" part of the final answer */
+	assert_true(feed_all("HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\nabcde"
+	                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	                     &r) < 0);
+	assert_int_equal(r.body.len, 0);
+	bl_http_resp_free(&r);
+}
+
+/* GET /nm: 304 with Content-Length and no body; GET /lie: 204 whose "body" comes late */
+static int h_nobody(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	if (!strncmp(rq->head, "GET /nm ", 8)) {
+		tc_puts(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n");
+		return 1;
+	}
+	if (!strncmp(rq->head, "GET /lie ", 9)) {
+		tc_puts(c, "HTTP/1.1 204 No Content\r\nContent-Length: 38\r\n\r\n");
+		usleep(100 * 1000);
+		/* to a client that reused the connection, this is the next answer */
+		tc_puts(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX");
+		return 1;
+	}
+	return h_hello(s, c, rq);
+}
+
+static void test_no_body_keepalive(void **state)
+{
+	struct bl_http_opts o = { .timeout_ms = 3000 };
+	struct tsrv *s = srv_start(h_nobody, NULL);
+	struct bl_http *h = client(s, &o);
+	struct bl_http_resp r;
+	(void)state;
+
+	assert_int_equal(get(h, "/nm", &r), 0);
+	assert_int_equal(r.status, 304);
+	assert_int_equal(r.content_length, 5);
+	bl_http_resp_free(&r);
+	assert_int_equal(get(h, "/next", &r), 0);
+	assert_string_equal((char *)r.body.p, "hello /next");
+	bl_http_resp_free(&r);
+	assert_int_equal(bl_http_connections(h), 1); /* a 304 leaves the connection usable */
+
+	/* a 204 that announced a body: the connection is not trusted again */
+	assert_int_equal(get(h, "/lie", &r), 0);
+	assert_int_equal(r.status, 204);
+	bl_http_resp_free(&r);
+	assert_int_equal(get(h, "/after", &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal((char *)r.body.p, "hello /after");
+	bl_http_resp_free(&r);
+	assert_int_equal(bl_http_connections(h), 2);
+	bl_http_free(h);
+	srv_stop(s);
+}
+
+/*
+ * Regression: endless 1xx answers kept a client reading forever (each was
+ * forgotten, none counted). A chunk extension without end, or a chunk size
+ * of endless zeros, http-parser bounds itself (HTTP_MAX_HEADER_SIZE).
+ */
+static void expect_endless(const char *start, const char *unit, int want_rc, const char *want)
+{
+	struct bl_http_resp r;
+	struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, &r, NULL, NULL);
+	struct bl_buf b = BL_BUF_INIT;
+	int rc;
+
+	assert_int_equal(bl_http_rparser_feed(rp, start, strlen(start)), 0);
+	while (b.len < 256 * 1024)
+		assert_int_equal(bl_buf_puts(&b, unit), 0);
+	/* 16 MiB in all: far more than any limit allows for framing */
+	for (int i = 0; i < 64; i++) {
+		rc = bl_http_rparser_feed(rp, b.p, b.len);
+		if (rc != 0)
+			break;
+	}
+	if (rc != want_rc || !strstr(bl_errmsg(), want))
+		fail_msg("endless '%s': rc %d (%s)", unit, rc, bl_errmsg());
+	bl_http_rparser_free(rp);
+	bl_http_resp_free(&r);
+	bl_buf_free(&b);
+}
+
+static void test_endless_framing(void **state)
+{
+	(void)state;
+	expect_endless("", "HTTP/1.1 100\r\n\r\n", BL_ENOMEM, "interim");
+	expect_endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "00000000",
+	               BL_EINVAL, "header bytes");
+	expect_endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x=", "aaaaaaaa",
+	               BL_EINVAL, "header bytes");
+	/* many small chunks with extensions are fine */
+	{
+		struct bl_http_resp r;
+		struct bl_http_rparser *rp = bl_http_rparser_new(NULL, 0, &r, NULL, NULL);
+		const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+		assert_int_equal(bl_http_rparser_feed(rp, head, strlen(head)), 0);
+		for (int i = 0; i < 100000; i++)
+			assert_int_equal(bl_http_rparser_feed(rp, "1;e=v\r\nx\r\n", 10), 0);
+		assert_int_equal(bl_http_rparser_feed(rp, "0\r\n\r\n", 5), 1);
+		assert_int_equal(r.body.len, 100000);
+		bl_http_rparser_free(rp);
+		bl_http_resp_free(&r);
+	}
+}
+
+/* Regression: a server trickling its head a byte at a time was never timed out. */
+static int h_trickle(struct tsrv *s, struct tconn *c, struct treq *rq)
+{
+	(void)rq;
+	tc_puts(c, "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < 40 && !s->stop; i++) {
+		if (tc_puts(c, "X") < 0)
+			return 0;
+		usleep(100 * 1000);
+	}
+	tc_puts(c, ": 1\r\nContent-Length: 0\r\n\r\n");
+	return 0;
+}
+
+static void test_slow_head(void **state)
+{
+	struct bl_http_opts o = { .timeout_ms = 400 };
+	struct tsrv *s = srv_start(h_trickle, NULL);
+	struct bl_http *h = client(s, &o);
+	struct bl_http_resp r;
+	(void)state;
+
+	/* each byte comes within the timeout, the whole head does not */
+	assert_int_equal(get(h, "/", &r), BL_ETIMEOUT);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	s->stop = 1;
+	srv_stop(s);
+
+	/* nor while the client waits for "100 Continue" before sending a body */
+	s = srv_start(h_trickle, NULL);
+	s->skip_body = 1;
+	h = client(s, &o);
+	{
+		struct bl_http_body b = { .data = "body", .fd = -1, .len = 4 };
+		struct bl_http_req rq = {
+			.method = "PUT", .target = "/", .body = &b, .expect_continue = 1
+		};
+		assert_int_equal(bl_http_do(h, &rq, &r), BL_ETIMEOUT);
+		bl_http_resp_free(&r);
+	}
+	bl_http_free(h);
+	s->stop = 1;
+	srv_stop(s);
+}
+
+/*
+ * A request's own body limit (below the client's): a larger Content-Length
+ * is refused at the head, a chunked body cut off. A HEAD answer announces a
+ * length without a body: no limit applies (it was refused before).
+ */
+static void test_request_body_limit(void **state)
+{
+	struct tsrv *s = srv_start(h_chunked, NULL);
+	struct bl_http_opts small = { .max_body = 100 };
+	struct bl_http *h = client(s, NULL);
+	struct bl_http_resp r;
+	struct bl_http_req rq = { .method = "GET", .target = "/", .max_body = 4 };
+	(void)state;
+
+	assert_int_equal(bl_http_do(h, &rq, &r), BL_ENOMEM);
+	assert_non_null(strstr(bl_errmsg(), "limit of 4"));
+	bl_http_resp_free(&r);
+	rq.max_body = 11;
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.body.len, 11);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+
+	s = srv_start(h_hello, NULL);
+	h = client(s, NULL);
+	rq.max_body = 5; /* "hello /" is longer */
+	assert_int_equal(bl_http_do(h, &rq, &r), BL_ENOMEM);
+	assert_non_null(strstr(bl_errmsg(), "response body of 7 bytes exceeds the limit of 5"));
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+
+	set_canned("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	s = srv_start(h_raw, NULL);
+	h = client(s, &small);
+	rq.method = "HEAD";
+	rq.max_body = 0;
+	assert_int_equal(bl_http_do(h, &rq, &r), 0);
+	assert_int_equal(r.content_length, 1000);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+}
+
+/*
+ * Regression: the TLS handshake had only the per-read timeout, so a server
+ * trickling its handshake (here: a record header announcing 16 KiB, then a
+ * byte every 100 ms) held the client as long as it liked.
+ */
+struct trickler {
+	int lfd;
+	uint16_t port;
+	pthread_t th;
+	volatile int stop;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickler *t = arg;
+	struct pollfd p = { t->lfd, POLLIN, 0 };
+	int fd;
+
+	if (poll(&p, 1, 5000) <= 0 || (fd = accept(t->lfd, NULL, NULL)) < 0)
+		return NULL;
+	send(fd, "\x16\x03\x03\x40\x00", 5, MSG_NOSIGNAL);
+	for (int i = 0; i < 40 && !t->stop; i++) {
+		if (send(fd, "\x02", 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep(100 * 1000);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_slow_tls_handshake(void **state)
+{
+	struct trickler t = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct bl_http_opts o = { .timeout_ms = 400 };
+	struct bl_http *h;
+	struct bl_http_resp r;
+	char u[64];
+	(void)state;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(t.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(t.lfd, 1), 0);
+	getsockname(t.lfd, (struct sockaddr *)&a, &alen);
+	t.port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&t.th, NULL, trickle_main, &t), 0);
+	snprintf(u, sizeof(u), "https://127.0.0.1:%u", t.port);
+	h = bl_http_new(u, &o);
+	assert_non_null(h);
+	assert_int_equal(get(h, "/", &r), BL_ETIMEOUT);
+	assert_non_null(strstr(bl_errmsg(), "handshake"));
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	t.stop = 1;
+	pthread_join(t.th, NULL);
+	close(t.lfd);
+}
+
+/*
+ * TLS identity (RFC 6125 §6): by IP address only an iPAddress entry counts
+ * (not a DNS entry or a common name spelling the address), and no SNI is
+ * sent (RFC 6066 §3 forbids literals); by name, SNI carries the name.
+ */
+static void test_tls_identity(void **state)
+{
+	struct pki p;
+	SSL_CTX *ctx;
+	struct tsrv *s;
+	struct bl_http *h;
+	struct bl_http_resp r;
+	struct bl_http_opts o;
+	X509 *ipdns;
+	(void)state;
+
+	pki_make(&p);
+	o = (struct bl_http_opts){ .ca_file = p.ca };
+	/* an address written as a DNS name and a CN: not an IP identity */
+	ipdns = new_cert("127.0.0.1", "DNS:127.0.0.1", 0, p.srv_k, p.ca_x, p.ca_k);
+	ctx = srv_ctx(&p, ipdns, 0);
+	s = srv_start(h_hello, ctx);
+	h = bl_http_new(url_of(s, "https", "127.0.0.1"), &o);
+	assert_non_null(h);
+	assert_int_equal(get(h, "/", &r), BL_EVERIFY);
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+	SSL_CTX_free(ctx);
+	X509_free(ipdns);
+
+	ctx = srv_ctx(&p, p.srv_x, 0);
+	s = srv_start(h_hello, ctx);
+	h = bl_http_new(url_of(s, "https", "127.0.0.1"), &o);
+	assert_int_equal(get(h, "/", &r), 0);
+	assert_string_equal(s->sni, "");
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	h = bl_http_new(url_of(s, "https", "localhost"), &o);
+	assert_int_equal(get(h, "/", &r), 0);
+	assert_string_equal(s->sni, "localhost");
+	bl_http_resp_free(&r);
+	bl_http_free(h);
+	srv_stop(s);
+	SSL_CTX_free(ctx);
+	pki_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1399,6 +1742,13 @@ int main(void)
 		cmocka_unit_test(test_early_response),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_rparser_splits),
+		cmocka_unit_test(test_no_body_statuses),
+		cmocka_unit_test(test_no_body_keepalive),
+		cmocka_unit_test(test_endless_framing),
+		cmocka_unit_test(test_slow_head),
+		cmocka_unit_test(test_request_body_limit),
+		cmocka_unit_test(test_slow_tls_handshake),
+		cmocka_unit_test(test_tls_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
