@@ -457,19 +457,50 @@ static int need_ctype(struct MHD_Connection *c, struct req *r)
 	return 0;
 }
 
-/* Content-Digest: required (tags, nodes) or optional (users, repositories). */
+/* Joins every Content-Digest field line into one list (RFC 9110 5.3). */
+struct digest_lines {
+	struct bl_buf all;
+	int too_long;
+};
+
+static enum MHD_Result collect_digest(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct digest_lines *d = cls;
+
+	(void)kind;
+	if (!value || strcasecmp(key, "Content-Digest") != 0)
+		return MHD_YES;
+	if ((d->all.len && bl_buf_puts(&d->all, ", ") < 0) || bl_buf_puts(&d->all, value) < 0) {
+		d->too_long = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Content-Digest: required (tags, nodes) or optional (users, repositories).
+ * Every line of the field counts, so that no algorithm a client sent goes
+ * unchecked.
+ */
 static int read_digest(struct MHD_Connection *c, struct req *r, int required)
 {
-	const char *cd = header(c, "Content-Digest");
-	if (!cd) {
+	struct digest_lines d = { BL_BUF_INIT, 0 };
+	int rc = 0;
+
+	d.all.limit = 8192;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_digest, &d);
+	if (d.too_long) {
+		rc = set_status(r, 400, "Content-Digest longer than 8192 bytes");
+	} else if (!d.all.len) {
 		if (required)
-			return set_status(r, 400,
-			                  "At least one content digest value must be specified");
-		return 0;
+			rc = set_status(r, 400,
+			                "At least one content digest value must be specified");
+	} else if (bl_content_digest_parse((const char *)d.all.p, d.all.len, &r->claimed) < 0) {
+		rc = set_status(r, 400, "Bad Content-Digest: %s", bl_errmsg());
 	}
-	if (bl_content_digest_parse(cd, strlen(cd), &r->claimed) < 0)
-		return set_status(r, 400, "Bad Content-Digest: %s", bl_errmsg());
-	return 0;
+	bl_buf_free(&d.all);
+	return rc;
 }
 
 /*

@@ -153,7 +153,7 @@ def raw_put(port, path, body, headers, length):
     """A PUT whose Content-Length we choose (possibly not the body's)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     c.putrequest("PUT", path, skip_accept_encoding=True)
-    for k, v in headers.items():
+    for k, v in (headers.items() if isinstance(headers, dict) else headers):
         c.putheader(k, v)
     if length is not False:
         c.putheader("Content-Length", str(length))
@@ -488,6 +488,14 @@ def test_digest_algorithms(s, alice):
                     digest="sha-256=:" + b64(hashlib.sha256(body).digest()) + ":, sha-512=:" +
                     b64(hashlib.sha512(b"x").digest()) + ":")
     check("one wrong algorithm among several fails the whole Content-Digest", st == 400)
+    # The same, with the wrong algorithm on a second Content-Digest line (RFC 9110
+    # 5.3: field lines combine into one list); every line must be checked.
+    st = raw_put(s.port, API + base + "/tree/f", body,
+                 [("Content-Type", "text/plain"), ("Authorization", "Bearer " + alice),
+                  ("Content-Digest", "sha-256=:" + b64(hashlib.sha256(body).digest()) + ":"),
+                  ("Content-Digest", "sha-512=:" + b64(hashlib.sha512(b"x").digest()) + ":")],
+                 len(body))
+    check("a wrong algorithm on a second Content-Digest line fails too", st == 400)
     check("…and the same upload with the right ones is 201",
           s.put_node(base + "/tree/f", body, "text/plain", alice, digest=all4) == 201)
     st, h, b = s.req("GET", "/metrics")
