@@ -381,6 +381,13 @@ static int fail(const char *what)
 	return CLI_FAIL;
 }
 
+/* A client that cannot be set up (no registry, plain HTTP refused, bad CA file): usage. */
+static int connect_fail(const char *what)
+{
+	cli_errorf("%s", what);
+	return CLI_USAGE;
+}
+
 static int usage_error(const char *msg, const char *usage)
 {
 	fprintf(stderr, "bailey: %s\n%s", msg, usage);
@@ -439,7 +446,7 @@ int cmd_user(int argc, char **argv)
 	}
 	c = connect_to(&o, s.host, NULL);
 	if (!c)
-		return fail("user");
+		return connect_fail("user");
 	if (reg) {
 		if (!o.subject) {
 			if (token_for(&o, s.host, &tok) < 0 || !tok.len ||
@@ -528,7 +535,7 @@ int cmd_repo(int argc, char **argv)
 	}
 	c = connect_to(&o, s.host, NULL);
 	if (!c)
-		return fail("repo");
+		return connect_fail("repo");
 	if (!strcmp(sub, "register")) {
 		if (dbr_repo_register(c, s.user, s.repo, !o.private_) < 0)
 			rc = fail("repo register");
@@ -666,7 +673,7 @@ int cmd_package(int argc, char **argv)
 	bar.verb = !strcmp(sub, "publish") ? "uploading" : "downloading";
 	c = connect_to(&o, s.host, &bar);
 	if (!c)
-		return fail("package");
+		return connect_fail("package");
 	if (!strcmp(sub, "publish")) {
 		struct dbr_publish_stats st;
 		int r = dbr_publish(c, s.user, s.repo, s.tag, argv[2 + optind], &st);
@@ -738,7 +745,7 @@ int cmd_tag(int argc, char **argv)
 	}
 	c = connect_to(&o, s.host, NULL);
 	if (!c)
-		return fail("tag list");
+		return connect_fail("tag list");
 	if (dbr_tag_list(c, s.user, s.repo, &tags, &n) < 0) {
 		rc = fail("tag list");
 	} else {
