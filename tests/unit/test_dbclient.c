@@ -990,11 +990,11 @@ static void test_cli(void **state)
 		assert_non_null(strstr(err, "HTTP 401"));
 		assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
 	}
-	/* --insecure-http to a non-loopback host is refused before any connection */
+	/* --insecure-http to a non-loopback host is refused before any connection: usage (2) */
 	{
 		char *argv[] = { bailey_bin,        "tag", "list", "example.com/alice/pub",
 			         "--insecure-http", NULL };
-		assert_int_equal(run(argv, env_cfg, unset, NULL, 0, err, sizeof(err)), 1);
+		assert_int_equal(run(argv, env_cfg, unset, NULL, 0, err, sizeof(err)), 2);
 		assert_non_null(strstr(err, "loopback"));
 	}
 	/* bad slugs are usage errors */
