@@ -1068,9 +1068,9 @@ static void test_cli(void **state)
 			         "--insecure-http", "--json",  NULL };
 		assert_int_equal(run(pub, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		assert_non_null(strstr(out, "6 files"));
-		/* an http:// registry still needs the explicit option */
+		/* an http:// registry still needs the explicit option (a usage error, 2) */
 		char *noins[] = { bailey_bin, "tag", "list", "alice/pub", NULL };
-		assert_int_equal(run(noins, env, unset_tok, out, sizeof(out), err, sizeof(err)), 1);
+		assert_int_equal(run(noins, env, unset_tok, out, sizeof(out), err, sizeof(err)), 2);
 		assert_non_null(strstr(err, "needs --insecure-http"));
 		assert_int_equal(run(fet, env, unset_tok, out, sizeof(out), err, sizeof(err)), 0);
 		same_tree(src, dst);
