@@ -651,6 +651,54 @@ static int dns_match(const char *pat, const char *name, size_t len)
 	return plen == len && !strncasecmp(pat, name, len);
 }
 
+/* A DNS name as a commonName may hold it: letters, digits, '-' and '.', no wildcard. */
+static int cn_is_dns_name(uint8_t tag, const uint8_t *p, size_t len)
+{
+	if (tag != 0x0c && tag != 0x13 && tag != 0x16) /* UTF8String, PrintableString, IA5String */
+		return 0;
+	if (len == 0 || len > ATT_CSR_MAX_NAME_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The subject is copied into the certificate. X509_check_host() matches a
+ * certificate without DNS SANs against its subject commonName, and
+ * X509_check_email() one without email SANs against its emailAddress: so a
+ * commonName is granted exactly like a requested DNS name, and an
+ * emailAddress (no policy grants one) is refused.
+ */
+static int check_subject(const struct rules *r, const char *kind, const struct att_csr *csr)
+{
+	if (csr->subject_email)
+		return bl_err(BL_EPERM,
+		              "csr.subject: an emailAddress in the subject is not granted "
+		              "(name checks accept it as the certificate's address)");
+	for (size_t i = 0; i < csr->n_subject_cns; i++) {
+		const uint8_t *p = csr->subject_cns[i].p;
+		size_t len = csr->subject_cns[i].len, j;
+
+		if (!cn_is_dns_name(csr->subject_cns[i].tag, p, len))
+			return bl_err(BL_EPERM,
+			              "%s.dns_names: the subject commonName is not a DNS name "
+			              "(name checks would match it as one)",
+			              kind);
+		for (j = 0; j < r->dns_names.n; j++)
+			if (dns_match(r->dns_names.v[j], (const char *)p, len))
+				break;
+		if (j == r->dns_names.n)
+			return bl_err(BL_EPERM,
+			              "%s.dns_names: the subject commonName \"%.*s\" is not "
+			              "granted",
+			              kind, (int)len, (const char *)p);
+	}
+	return 0;
+}
+
 static int check_common(const struct rules *r, const char *kind, const struct att_csr *csr)
 {
 	static const struct att_fwid none = { 0 };
@@ -668,7 +716,7 @@ static int check_common(const struct rules *r, const char *kind, const struct at
 			return bl_err(BL_EPERM, "%s.dns_names: the name \"%.*s\" is not granted",
 			              kind, (int)csr->names[i].len, csr->names[i].p);
 	}
-	return 0;
+	return check_subject(r, kind, csr);
 }
 
 static int check_intel_tcb(const struct rules *r, const char *kind, const struct att_claims *c)

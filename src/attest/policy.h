@@ -29,6 +29,10 @@
  *   tdx          debug (TD_ATTRIBUTES.DEBUG permitted; default false), mrconfigid,
  *                mrowner, min_tcb = { comp = [16], pcesvn, tee_tcb_svn = [16] }
  *
+ * dns_names grants both the subjectAltName DNS names a CSR requests and the
+ * commonNames of its subject (copied into the certificate, where TLS name
+ * checks fall back to them); a subject emailAddress is refused (csr.subject).
+ *
  * att_policy_check() decides for verified claims and the request that carried
  * them; on refusal it returns BL_EPERM and a reason that begins with the
  * name of the failed check ("snp.hash: measurement 1234… is not allowed").

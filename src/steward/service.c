@@ -129,46 +129,41 @@ static int verify(const struct stw_service *s, const struct att_csr *csr, time_t
 	return att_csr_check_binding(csr, claims->report_data, sizeof(claims->report_data));
 }
 
-unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
-                               enum att_kind *kind, struct bl_buf *leaf)
+unsigned stw_service_issue_csr(const struct stw_service *s, const struct att_csr *csr,
+                               struct bl_buf *leaf)
 {
-	struct att_csr csr;
 	struct att_claims *claims = NULL;
 	struct bl_buf tcb = BL_BUF_INIT;
 	const char *names[ATT_CSR_MAX_NAMES];
 	char name_buf[ATT_CSR_MAX_NAMES][ATT_CSR_MAX_NAME_LEN + 1];
 	time_t now = time(NULL);
 	time_t at = s->at ? s->at : now;
-	unsigned status;
 	int rc;
 
-	rc = att_csr_parse(der, len, &csr);
-	if (rc < 0)
-		return rc == BL_ENOMEM ? 503 : 400; /* a bad self-signature is malformed input */
-	*kind = csr.kind;
 	claims = malloc(sizeof(*claims));
 	if (!claims) {
 		rc = bl_err(BL_ENOMEM, "out of memory");
 		goto out_free;
 	}
-	BL_TRY_GOTO(rc, att_csr_check_key_type(&csr), out_free);
-	BL_TRY_GOTO(rc, verify(s, &csr, at, claims), out_free);
-	if (!((csr.kind == ATT_KIND_KVM || csr.kind == ATT_KIND_NONE) && s->dev_allow_all_kvm))
-		BL_TRY_GOTO(rc, att_policy_check(s->policy, claims, &csr), out_free);
-	else if (csr.n_names)
+	BL_TRY_GOTO(rc, att_csr_check_key_type(csr), out_free);
+	BL_TRY_GOTO(rc, verify(s, csr, at, claims), out_free);
+	if (!((csr->kind == ATT_KIND_KVM || csr->kind == ATT_KIND_NONE) && s->dev_allow_all_kvm))
+		BL_TRY_GOTO(rc, att_policy_check(s->policy, claims, csr), out_free);
+	else if (csr->n_names || csr->n_subject_cns || csr->subject_email)
 		BL_TRY_GOTO(rc,
-		            bl_err(BL_EPERM, "kvm.dns_names: no names are granted without a "
+		            bl_err(BL_EPERM, "kvm.dns_names: no names (subjectAltName, subject "
+		                             "commonName or emailAddress) are granted without a "
 		                             "configuration"),
 		            out_free);
-	BL_TRY_GOTO(rc, claims_der(claims, &csr, &tcb), out_free);
-	for (size_t i = 0; i < csr.n_names; i++) {
-		memcpy(name_buf[i], csr.names[i].p, csr.names[i].len);
-		name_buf[i][csr.names[i].len] = 0;
+	BL_TRY_GOTO(rc, claims_der(claims, csr, &tcb), out_free);
+	for (size_t i = 0; i < csr->n_names; i++) {
+		memcpy(name_buf[i], csr->names[i].p, csr->names[i].len);
+		name_buf[i][csr->names[i].len] = 0;
 		names[i] = name_buf[i];
 	}
-	struct stw_issue req = { .csr = &csr,
+	struct stw_issue req = { .csr = csr,
 		                 .names = names,
-		                 .n_names = csr.n_names,
+		                 .n_names = csr->n_names,
 		                 .claims = tcb.p,
 		                 .claims_len = tcb.len,
 		                 .at = s->issue_at ? s->issue_at : now,
@@ -182,9 +177,23 @@ unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, 
 	}
 
 out_free:
-	status = rc < 0 ? status_of(rc) : 200;
 	bl_buf_free(&tcb);
 	free(claims);
+	return rc < 0 ? status_of(rc) : 200;
+}
+
+unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
+                               enum att_kind *kind, struct bl_buf *leaf)
+{
+	struct att_csr csr;
+	unsigned status;
+	int rc;
+
+	rc = att_csr_parse(der, len, &csr);
+	if (rc < 0)
+		return rc == BL_ENOMEM ? 503 : 400; /* a bad self-signature is malformed input */
+	*kind = csr.kind;
+	status = stw_service_issue_csr(s, &csr, leaf);
 	att_csr_free(&csr);
 	return status;
 }

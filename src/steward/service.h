@@ -73,4 +73,13 @@ void stw_reply_free(struct stw_reply *r);
 unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
                                enum att_kind *kind, struct bl_buf *leaf);
 
+/*
+ * The same for a request already parsed (and its self-signature checked) by
+ * att_csr_parse: key type, evidence, binding, policy, issuance. Exposed so
+ * that tests can alter a real request below its self-signature (its
+ * evidence, its subject), which no client can do without the CSR's key.
+ */
+unsigned stw_service_issue_csr(const struct stw_service *s, const struct att_csr *csr,
+                               struct bl_buf *leaf);
+
 #endif

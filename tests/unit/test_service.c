@@ -529,6 +529,120 @@ static void test_media_and_bundle(void **state)
 	bl_buf_free(&bundle);
 }
 
+/* DER of a Name with one attribute (txt "CN", "emailAddress") as UTF8String. */
+static size_t name_der(const char *attr, const char *value, uint8_t *out, size_t cap)
+{
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *d = NULL;
+	int len;
+
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, attr, MBSTRING_UTF8,
+	                                            (const unsigned char *)value, -1, -1, 0),
+	                 1);
+	len = i2d_X509_NAME(n, &d);
+	assert_true(len > 0 && (size_t)len <= cap);
+	memcpy(out, d, (size_t)len);
+	OPENSSL_free(d);
+	X509_NAME_free(n);
+	return (size_t)len;
+}
+
+/* Issue a parsed request (as altered below its self-signature); the reason on refusal. */
+static unsigned issue_parsed(struct fixture *fx, const struct att_csr *csr, X509 **leaf)
+{
+	struct bl_buf out = BL_BUF_INIT;
+	unsigned st;
+
+	bl_err_clear();
+	st = stw_service_issue_csr(&fx->svc, csr, &out);
+	if (leaf) {
+		const unsigned char *p = out.p;
+		*leaf = st == 200 ? d2i_X509(NULL, &p, (long)out.len) : NULL;
+	}
+	bl_buf_free(&out);
+	return st;
+}
+
+/*
+ * Regression (review of issue 5, HIGH): the subject is copied into the
+ * certificate, and X509_check_host() accepts a certificate without DNS SANs
+ * for its subject commonName. A CN that policy does not grant must be
+ * refused, or a CSR with CN=victim.example and no SAN gets a certificate
+ * for victim.example past `dns_names`.
+ */
+static void test_subject_cn_is_granted_like_a_name(void **state)
+{
+	struct fixture *fx = *state;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct bl_buf csr = BL_BUF_INIT;
+	struct att_csr_req req = { .kind = ATT_KIND_KVM, .subject_cn = "victim.example" };
+	struct att_csr parsed;
+	uint8_t name[256];
+	size_t nlen;
+	X509 *leaf;
+
+	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"*.apps.example.com\"]\n", 1);
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	leaf = post(fx, csr.p, csr.len, 403);
+	assert_null(leaf);
+	assert_non_null(strstr(bl_errmsg(), "kvm.dns_names"));
+	assert_non_null(strstr(bl_errmsg(), "victim.example"));
+	/* Without a configuration (--dev alone) no name at all is granted. */
+	fx->svc.dev_allow_all_kvm = 1;
+	X509_free(post(fx, csr.p, csr.len, 403));
+	fx->svc.dev_allow_all_kvm = 0;
+	/* A wildcard CN would cover every name under the grant at once. */
+	bl_buf_reset(&csr);
+	req.subject_cn = "*.apps.example.com";
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	X509_free(post(fx, csr.p, csr.len, 403));
+	/* A granted CN is issued, and matches as that name only. */
+	bl_buf_reset(&csr);
+	req.subject_cn = "x.apps.example.com";
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	leaf = post(fx, csr.p, csr.len, 200);
+	assert_int_equal(X509_check_host(leaf, "x.apps.example.com", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_host(leaf, "victim.example", 0, 0, NULL), 0);
+	X509_free(leaf);
+	/* No CN: issued. */
+	bl_buf_reset(&csr);
+	req.subject_cn = NULL;
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	X509_free(post(fx, csr.p, csr.len, 200));
+	/* emailAddress: X509_check_email falls back to it; no policy grants one. */
+	assert_int_equal(att_csr_parse(csr.p, csr.len, &parsed), 0);
+	nlen = name_der("emailAddress", "victim@example.com", name, sizeof(name));
+	assert_int_equal(att_csr_set_subject(&parsed, name, nlen), 0);
+	assert_int_equal(issue_parsed(fx, &parsed, NULL), 403);
+	assert_memory_equal(bl_errmsg(), "csr.subject", 11);
+	att_csr_free(&parsed);
+	bl_buf_free(&csr);
+	EVP_PKEY_free(k);
+
+	/* The real CSRs under a policy that matches them: their empty subject is issued; a CN
+	 * put in below the self-signature (no client can: the CSR key signs the subject) is
+	 * refused naming dns_names. */
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	nlen = name_der("CN", "victim.example", name, sizeof(name));
+	for (int i = 0; i < 2; i++) {
+		const char *check = i ? "sgx.dns_names" : "snp.dns_names";
+		assert_int_equal(
+		    att_csr_parse(i ? fx->sgx : fx->snp, i ? fx->sgx_len : fx->snp_len, &parsed),
+		    0);
+		assert_int_equal(parsed.subject_len, 2); /* real Enarx CSRs: an empty subject */
+		assert_int_equal(issue_parsed(fx, &parsed, &leaf), 200);
+		X509_free(leaf);
+		assert_int_equal(att_csr_set_subject(&parsed, name, nlen), 0);
+		assert_int_equal(issue_parsed(fx, &parsed, &leaf), 403);
+		if (strncmp(bl_errmsg(), check, strlen(check)))
+			fail_msg("%s: %s", check, bl_errmsg());
+		att_csr_free(&parsed);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_binding_and_key_type),
 		cmocka_unit_test(test_tdx_flow),
 		cmocka_unit_test(test_media_and_bundle),
+		cmocka_unit_test(test_subject_cn_is_granted_like_a_name),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
