@@ -31,6 +31,7 @@ struct fwlist {
 
 struct rules {
 	int present, allow;
+	int require_crls; /* default 1 for the hardware kinds */
 	struct hexlist signer, hash, hash_blacklist;
 	struct fwlist wl_wasm, wl_config, wl_tree;
 	struct strlist dns_names;
@@ -474,6 +475,8 @@ static int set_key(struct rules *r, enum att_kind kind, const struct ctx *c)
 #define IS(name, kinds) (!strcmp(k, name) && ((kinds)&mask))
 	if (IS("allow", K_ALL))
 		return get_bool(c, &r->allow);
+	if (IS("require_crls", K_HW))
+		return get_bool(c, &r->require_crls);
 	if (IS("dns_names", K_ALL))
 		return get_strlist(c, &r->dns_names, 1);
 	if (IS("workload_wasm", K_ALL))
@@ -555,6 +558,7 @@ int att_policy_set(struct att_policy *p, enum att_kind kind, const struct bl_tom
 	r->present = 1;
 	r->tcb_status_mask = 1u << ATT_TCB_UP_TO_DATE;
 	r->policy_flags = SNPF_SMT | SNPF_SINGLE_SOCKET;
+	r->require_crls = kind != ATT_KIND_KVM;
 	for (size_t i = 0; i < bl_toml_table_len(table); i++) {
 		struct ctx c = { sect, bl_toml_table_key(table, i), bl_toml_table_value(table, i) };
 		BL_TRY_GOTO(rc, set_key(r, kind, &c), out_reset);
@@ -852,6 +856,36 @@ static int check_tdx(const struct rules *r, const struct att_claims *c)
 	return check_intel_tcb(r, "tdx", c);
 }
 
+/*
+ * Revocation: the CRLs inside evidence are the client's choice, so leaving
+ * them out would skip every revocation check. Required: a CRL checked for
+ * each certificate below the root whose issuer publishes one. Intel
+ * publishes CRLs of the root (for the PCK CAs) and of each PCK CA (for the
+ * PCKs): every link. AMD publishes one CRL per product, signed by the ARK,
+ * listing revoked ASKs/ASVKs; no CRL lists VCEKs or VLEKs (a bad chip is
+ * handled by its TCB version): every link but the leaf.
+ */
+static int check_crls(const struct rules *r, const char *kind, const struct att_claims *c)
+{
+	unsigned from = c->kind == ATT_KIND_SNP ? 1 : 0;
+
+	if (!r->require_crls)
+		return 0;
+	if (c->chain_len <= from)
+		return bl_err(BL_EPERM,
+		              "%s.require_crls: no certificate chain was checked for "
+		              "revocation",
+		              kind);
+	for (unsigned i = from; i < c->chain_len; i++)
+		if (i >= 32 || !(c->crl_checked & (1u << i)))
+			return bl_err(BL_EPERM,
+			              "%s.require_crls: no CRL of the issuer of certificate %u "
+			              "of the chain (0 = %s) was given, so its revocation was not "
+			              "checked",
+			              kind, i, c->kind == ATT_KIND_SNP ? "VCEK/VLEK" : "PCK");
+	return 0;
+}
+
 int att_policy_check(const struct att_policy *p, const struct att_claims *c,
                      const struct att_csr *csr)
 {
@@ -875,5 +909,7 @@ int att_policy_check(const struct att_policy *p, const struct att_claims *c,
 	case ATT_KIND_NONE: break;
 	default: return bl_err(BL_EPERM, "kind: unknown evidence kind");
 	}
+	if (c->kind == ATT_KIND_SNP || c->kind == ATT_KIND_SGX || c->kind == ATT_KIND_TDX)
+		BL_TRY(check_crls(r, kind, c));
 	return check_common(r, kind, csr);
 }

@@ -11,7 +11,10 @@
  *
  * Keys (all optional except allow):
  *   every kind   allow, dns_names, workload_wasm, workload_config, workload_tree
- *   snp sgx tdx  signer, hash, hash_blacklist (one of them is required when allowed)
+ *   snp sgx tdx  signer, hash, hash_blacklist (one of them is required when allowed),
+ *                require_crls (default true: a CRL checked for every link of the
+ *                evidence key's chain whose issuer publishes one; SNP: the ASK/ASVK
+ *                by the ARK's CRL; SGX/TDX: the PCK CA and the PCK)
  *   snp          id_key_digest, id_key_digest_blacklist, abi ("major.minor" minimum,
  *                compared as a version), policy_flags (permitted guest policy
  *                flags: "SMT", "MigrateMA", "Debug", "SingleSocket"; default

@@ -98,6 +98,8 @@ static void snp_claims(struct att_claims *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = ATT_KIND_SNP;
+	c->chain_len = 2; /* VCEK, ASK: the ARK's CRL checked the ASK */
+	c->crl_checked = 2;
 	memset(c->measurement, 0xaa, 48);
 	c->measurement_len = 48;
 	memset(c->signer, 0xbb, 48);
@@ -196,6 +198,8 @@ static void sgx_claims(struct att_claims *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = ATT_KIND_SGX;
+	c->chain_len = 2; /* PCK, PCK CA: both CRLs checked */
+	c->crl_checked = 3;
 	memset(c->sgx.mrenclave, 0xaa, 32);
 	memset(c->sgx.mrsigner, 0xcc, 32);
 	c->sgx.attributes[0] = 0x05; /* INIT | MODE64BIT */
@@ -287,6 +291,8 @@ static void test_tdx(void **state)
 	assert_non_null(p);
 	memset(&c, 0, sizeof(c));
 	c.kind = ATT_KIND_TDX;
+	c.chain_len = 2;
+	c.crl_checked = 3;
 	memset(c.tdx.mrtd, 0xaa, 48);
 	memset(c.tdx.mrconfigid, 0xbb, 48);
 	c.tdx.tee_tcb_svn[0] = 3;
@@ -346,6 +352,54 @@ static void test_workload_and_names(void **state)
 	att_policy_free(p);
 }
 
+/* Regression (review of issue 5, HIGH): the evidence's CRLs are the client's choice; by
+ * default every link that has a CRL must have been checked against one. */
+static void test_require_crls(void **state)
+{
+	(void)state;
+	struct att_policy *p = load("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	                            "policy_flags = [\"SMT\"]\n"
+	                            "[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	                            "allowed_tcb_status = [\"SWHardeningNeeded\"]\n");
+	struct att_policy *off =
+	    load("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	         "policy_flags = [\"SMT\"]\nrequire_crls = false\n"
+	         "[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	         "allowed_tcb_status = [\"SWHardeningNeeded\"]\nrequire_crls = false\n");
+	struct att_claims c;
+	struct att_csr snp = csr_of(ATT_KIND_SNP), sgx = csr_of(ATT_KIND_SGX);
+
+	assert_non_null(p);
+	assert_non_null(off);
+	snp_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.crl_checked = 0; /* no ARK CRL: a revoked ASK would pass */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+	assert_int_equal(att_policy_check(off, &c, &snp), 0);
+	c.crl_checked = 1; /* an ASK CRL does not stand in for the ARK's */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+	c.chain_len = 0; /* no chain checked at all */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+
+	sgx_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &sgx), 0);
+	c.crl_checked = 2; /* the PCK CA's CRL missing: a revoked PCK would pass */
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	c.crl_checked = 1; /* the root's CRL missing: a revoked PCK CA would pass */
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	c.crl_checked = 0;
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	assert_int_equal(att_policy_check(off, &c, &sgx), 0);
+	c.chain_len = 3; /* a longer chain needs every link */
+	c.crl_checked = 3;
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	expect_error("[kvm]\nallow = true\nrequire_crls = true\n", "unknown key 'require_crls'");
+	expect_error("[sgx]\nallow = true\nhash = [\"" H32A "\"]\nrequire_crls = 1\n",
+	             "expected bool");
+	att_policy_free(p);
+	att_policy_free(off);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_sgx),
 		cmocka_unit_test(test_tdx),
 		cmocka_unit_test(test_workload_and_names),
+		cmocka_unit_test(test_require_crls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -643,6 +643,127 @@ static void test_subject_cn_is_granted_like_a_name(void **state)
 	}
 }
 
+/*
+ * Re-encode a CrlList TLV keeping the entries whose URL contains none of the
+ * NULL-terminated `drop` strings (drop[0] == NULL: keep all; drop == NULL:
+ * keep none).
+ */
+static void crl_list_filter(struct bl_cur *c, const char *const *drop, struct bl_buf *out)
+{
+	struct att_tlv list, seqof, entry, url;
+	size_t start = out->len, inner;
+
+	assert_int_equal(att_tlv_expect(c, 0x30, "CrlList", &list), 0);
+	assert_int_equal(att_tlv_expect(&list.body, 0x30, "crls", &seqof), 0);
+	inner = out->len;
+	while (!bl_cur_eof(&seqof.body)) {
+		struct bl_cur e;
+		int keep = drop != NULL;
+
+		assert_int_equal(att_tlv_expect(&seqof.body, 0x30, "entry", &entry), 0);
+		e = entry.body;
+		assert_int_equal(att_tlv_expect(&e, 0x0c, "url", &url), 0);
+		for (size_t i = 0; drop && drop[i]; i++)
+			if (memmem(url.body.base, url.body.len, drop[i], strlen(drop[i])))
+				keep = 0;
+		if (keep)
+			assert_int_equal(bl_buf_append(out, entry.raw, entry.raw_len), 0);
+	}
+	assert_int_equal(att_tlv_wrap(out, inner, 0x30), 0);
+	assert_int_equal(att_tlv_wrap(out, start, 0x30), 0);
+}
+
+/* The evidence of a real request with some of its CRLs left out (see crl_list_filter). */
+static void evidence_without_crls(const struct att_csr *csr, const char *const *drop,
+                                  struct bl_buf *out)
+{
+	struct bl_cur c = bl_cur_make(csr->evidence, csr->evidence_len);
+	struct att_tlv outer, certs, t;
+
+	bl_buf_reset(out);
+	assert_int_equal(att_tlv_expect(&c, 0x30, "evidence", &outer), 0);
+	if (csr->kind == ATT_KIND_SNP) {
+		/* SEQUENCE { SEQUENCE { vcek Certificate, crl CrlList }, report OCTET STRING } */
+		assert_int_equal(att_tlv_expect(&outer.body, 0x30, "certs", &certs), 0);
+		assert_int_equal(att_tlv_expect(&certs.body, 0x30, "vcek", &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+		crl_list_filter(&certs.body, drop, out);
+		assert_int_equal(att_tlv_wrap(out, 0, 0x30), 0);
+	} else {
+		/* SEQUENCE { quote OCTET STRING, crl CrlList, tcb SEQUENCE, ... } */
+		assert_int_equal(att_tlv_expect(&outer.body, 0x04, "quote", &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+		crl_list_filter(&outer.body, drop, out);
+	}
+	while (!bl_cur_eof(&outer.body)) {
+		assert_int_equal(att_tlv_read(&outer.body, &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+	}
+	assert_int_equal(att_tlv_wrap(out, 0, 0x30), 0);
+}
+
+/*
+ * Regression (review of issue 5, HIGH): the CRLs inside the evidence are the
+ * client's choice, and Steward passed none of its own, so leaving them out
+ * skipped every revocation check. A client cannot re-sign a real CSR with
+ * other evidence (the evidence binds the CSR key), so this test alters the
+ * parsed request below its self-signature and runs the rest of Steward's
+ * path (stw_service_issue_csr: verification, binding, policy, issuance).
+ */
+static void test_crls_required(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const keep_all[] = { NULL };
+	static const char *const no_milan[] = { "Milan", NULL };
+	static const char *const no_genoa[] = { "Genoa", NULL };
+	static const char *const no_platform[] = { "ca=platform", NULL };
+	static const char *const no_root[] = { "RootCA", NULL };
+	struct {
+		int sgx;
+		const char *const *drop;
+		unsigned want;
+		uint32_t checked; /* claims.crl_checked after verification */
+	} cases[] = {
+		{ 0, keep_all, 200, 2 }, /* the ARK's CRL checked the ASK; none lists VCEKs */
+		{ 0, no_genoa, 200, 2 }, /* another product's CRL is not needed */
+		{ 0, no_milan, 403, 0 },    { 0, NULL, 403, 0 },
+		{ 1, keep_all, 200, 3 }, /* root CRL (PCK CA) and Platform CA CRL (PCK) */
+		{ 1, no_platform, 403, 2 }, { 1, no_root, 403, 1 },
+		{ 1, NULL, 403, 0 },
+	};
+	struct bl_buf ev = BL_BUF_INIT;
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *check = cases[i].sgx ? "sgx.require_crls" : "snp.require_crls";
+		struct att_csr csr;
+		struct att_claims claims;
+		struct att_opts o = { .at = fx->svc.at };
+
+		assert_int_equal(att_csr_parse(cases[i].sgx ? fx->sgx : fx->snp,
+		                               cases[i].sgx ? fx->sgx_len : fx->snp_len, &csr),
+		                 0);
+		evidence_without_crls(&csr, cases[i].drop, &ev);
+		csr.evidence = ev.p;
+		csr.evidence_len = ev.len;
+		/* The verifier accepts evidence without CRLs and says what it checked. */
+		assert_int_equal(att_evidence_verify(csr.kind, ev.p, ev.len, &o, &claims), 0);
+		assert_int_equal(claims.chain_len, 2);
+		assert_int_equal(claims.crl_checked, cases[i].checked);
+		setup_service(fx, base_policy, 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), cases[i].want);
+		if (cases[i].want == 403 && strncmp(bl_errmsg(), check, strlen(check)))
+			fail_msg("case %zu: %s", i, bl_errmsg());
+		/* require_crls = false is an explicit choice that accepts it. */
+		setup_service(
+		    fx, SNP_POLICY "require_crls = false\n" SGX_POLICY "require_crls = false\n", 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), 200);
+		att_csr_free(&csr);
+	}
+	bl_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_flow),
 		cmocka_unit_test(test_media_and_bundle),
 		cmocka_unit_test(test_subject_cn_is_granted_like_a_name),
+		cmocka_unit_test(test_crls_required),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
