@@ -32,6 +32,9 @@ struct fwlist {
 struct rules {
 	int present, allow;
 	int require_crls; /* default 1 for the hardware kinds */
+	int has_min_eval;
+	unsigned min_eval; /* Intel tcbEvaluationDataNumber minimum */
+	unsigned vmpl_mask; /* SNP: bit per permitted VMPL; default VMPL 0 only */
 	struct hexlist signer, hash, hash_blacklist;
 	struct fwlist wl_wasm, wl_config, wl_tree;
 	struct strlist dns_names;
@@ -371,6 +374,27 @@ static int status_entry(const struct ctx *c, size_t i, const char *s, size_t len
 	return 0;
 }
 
+/* vmpl = N (VMPL 0..N permitted) or [a, b, …] (exactly those). */
+static int get_vmpl(const struct ctx *c, unsigned *mask)
+{
+	unsigned v;
+
+	if (bl_toml_type(c->v) == BL_TOML_INTEGER) {
+		BL_TRY(get_uint(c, c->v, 3, &v));
+		*mask = (2u << v) - 1;
+		return 0;
+	}
+	BL_TRY(want_type(c, BL_TOML_ARRAY));
+	*mask = 0;
+	for (size_t i = 0; i < bl_toml_array_len(c->v); i++) {
+		BL_TRY(get_uint(c, bl_toml_array_at(c->v, i), 3, &v));
+		*mask |= 1u << v;
+	}
+	if (!*mask)
+		return bad(c, "an empty list would refuse everything; use allow = false");
+	return 0;
+}
+
 static int get_abi(const struct ctx *c, struct rules *r)
 {
 	size_t len;
@@ -495,6 +519,12 @@ static int set_key(struct rules *r, enum att_kind kind, const struct ctx *c)
 		return get_hexlist(c, 48, &r->id_key);
 	if (IS("id_key_digest_blacklist", K_SNP))
 		return get_hexlist(c, 48, &r->id_key_blacklist);
+	if (IS("vmpl", K_SNP))
+		return get_vmpl(c, &r->vmpl_mask);
+	if (IS("min_tcb_evaluation_data_number", K_SGX | K_TDX)) {
+		r->has_min_eval = 1;
+		return get_uint(c, c->v, UINT32_MAX, &r->min_eval);
+	}
 	if (IS("abi", K_SNP))
 		return get_abi(c, r);
 	if (IS("policy_flags", K_SNP)) {
@@ -559,6 +589,7 @@ int att_policy_set(struct att_policy *p, enum att_kind kind, const struct bl_tom
 	r->tcb_status_mask = 1u << ATT_TCB_UP_TO_DATE;
 	r->policy_flags = SNPF_SMT | SNPF_SINGLE_SOCKET;
 	r->require_crls = kind != ATT_KIND_KVM;
+	r->vmpl_mask = 1u << 0;
 	for (size_t i = 0; i < bl_toml_table_len(table); i++) {
 		struct ctx c = { sect, bl_toml_table_key(table, i), bl_toml_table_value(table, i) };
 		BL_TRY_GOTO(rc, set_key(r, kind, &c), out_reset);
@@ -725,6 +756,14 @@ static int check_common(const struct rules *r, const char *kind, const struct at
 
 static int check_intel_tcb(const struct rules *r, const char *kind, const struct att_claims *c)
 {
+	/* Intel raises tcbEvaluationDataNumber when it re-grades TCB levels (TCB
+	 * recovery); older TCB info may still call a now-vulnerable level good.
+	 * Without TCB info the number is 0. */
+	if (r->has_min_eval && c->tcb_eval_num < r->min_eval)
+		return bl_err(BL_EPERM,
+		              "%s.min_tcb_evaluation_data_number: TCB info evaluation data "
+		              "number %u is below %u",
+		              kind, c->tcb_eval_num, r->min_eval);
 	if ((unsigned)c->tcb_status >= ATT_TCB_STATUS_COUNT ||
 	    !(r->tcb_status_mask & (1u << c->tcb_status)))
 		return bl_err(BL_EPERM, "%s.allowed_tcb_status: TCB status %s is not allowed", kind,
@@ -773,6 +812,11 @@ static int check_snp(const struct rules *r, const struct att_claims *c)
 	                  c->signer_len));
 	BL_TRY(check_list("snp", "id_key_digest", "ID key digest", &r->id_key, &r->id_key_blacklist,
 	                  s->id_key_digest, 48));
+	/* VMPL 0 is the most privileged level: a report requested from a higher
+	 * one comes from code that the guest's VMPL-0 software (an SVSM, a
+	 * paravisor) can observe and alter. */
+	if (s->vmpl > 31 || !(r->vmpl_mask & (1u << s->vmpl)))
+		return bl_err(BL_EPERM, "snp.vmpl: the report was requested at VMPL %u", s->vmpl);
 	if (r->has_abi &&
 	    att_version_cmp(s->abi_major, s->abi_minor, r->abi_major, r->abi_minor) < 0)
 		return bl_err(BL_EPERM, "snp.abi: guest policy ABI %u.%u is below %u.%u",

@@ -20,7 +20,8 @@
  *                flags: "SMT", "MigrateMA", "Debug", "SingleSocket"; default
  *                ["SMT", "SingleSocket"]), platform_info_flags (flags that must
  *                be set: "SMT", "TSME", "ECC", "RAPL_DIS", "CIPHERTEXT_HIDING"),
- *                min_tcb = { bootloader, tee, snp, microcode, fmc }
+ *                min_tcb = { bootloader, tee, snp, microcode, fmc },
+ *                vmpl (N: VMPL 0..N permitted, or a list of levels; default 0)
  *   sgx          features (permitted ATTRIBUTES flags besides INIT and MODE64BIT:
  *                "Debug", "ProvisioningKey", "EInitKey", "CET", "KSS", "AEXNotify"),
  *                enclave_security_version (minimum ISVSVN), enclave_product_id
@@ -28,7 +29,8 @@
  *                "EXINFO", "CPINFO"), min_tcb = { comp = [16 SVNs], pcesvn }
  *   sgx tdx      allowed_tcb_status (Intel spellings; default ["UpToDate"]),
  *                allowed_advisories (every advisory of the TCB level must be listed;
- *                absent: any advisory is accepted only if the status is)
+ *                absent: any advisory is accepted only if the status is),
+ *                min_tcb_evaluation_data_number (TCB info's tcbEvaluationDataNumber)
  *   tdx          debug (TD_ATTRIBUTES.DEBUG permitted; default false), mrconfigid,
  *                mrowner, min_tcb = { comp = [16], pcesvn, tee_tcb_svn = [16] }
  *

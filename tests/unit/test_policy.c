@@ -400,6 +400,82 @@ static void test_require_crls(void **state)
 	att_policy_free(off);
 }
 
+/* Review of issue 5: the VMPL the report was requested at, and Intel's TCB evaluation data
+ * number, are policy. */
+static void test_vmpl_and_tcb_evaluation(void **state)
+{
+	(void)state;
+	const char *snp_base = "[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	                       "policy_flags = [\"SMT\"]\n";
+	char text[512];
+	struct att_policy *p;
+	struct att_claims c;
+	struct att_csr snp = csr_of(ATT_KIND_SNP), sgx = csr_of(ATT_KIND_SGX),
+	               tdx = csr_of(ATT_KIND_TDX);
+
+	/* Default: VMPL 0 only. */
+	p = load(snp_base);
+	assert_non_null(p);
+	snp_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 1;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	/* vmpl = N: 0..N. */
+	snprintf(text, sizeof(text), "%svmpl = 2\n", snp_base);
+	p = load(text);
+	assert_non_null(p);
+	c.snp.vmpl = 2;
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 3;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	/* vmpl = [..]: exactly those. */
+	snprintf(text, sizeof(text), "%svmpl = [1, 3]\n", snp_base);
+	p = load(text);
+	assert_non_null(p);
+	c.snp.vmpl = 3;
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 0;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	snprintf(text, sizeof(text), "%svmpl = 4\n", snp_base);
+	expect_error(text, "outside 0..3");
+	snprintf(text, sizeof(text), "%svmpl = []\n", snp_base);
+	expect_error(text, "empty list");
+	expect_error("[sgx]\nallow = true\nhash = [\"" H32A "\"]\nvmpl = 0\n",
+	             "unknown key 'vmpl'");
+	expect_error("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	             "min_tcb_evaluation_data_number = 1\n",
+	             "unknown key 'min_tcb_evaluation_data_number'");
+
+	/* SGX and TDX: TCB info at least this evaluation number; none (0) is below any. */
+	p = load("[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	         "allowed_tcb_status = [\"SWHardeningNeeded\"]\n"
+	         "min_tcb_evaluation_data_number = 17\n"
+	         "[tdx]\nallow = true\nhash = [\"" H48A "\"]\n"
+	         "min_tcb_evaluation_data_number = 17\n");
+	assert_non_null(p);
+	sgx_claims(&c);
+	c.tcb_eval_num = 17;
+	assert_int_equal(att_policy_check(p, &c, &sgx), 0);
+	c.tcb_eval_num = 16;
+	expect_refused(p, &c, &sgx, "sgx.min_tcb_evaluation_data_number");
+	c.tcb_eval_num = 0;
+	expect_refused(p, &c, &sgx, "sgx.min_tcb_evaluation_data_number");
+	memset(&c, 0, sizeof(c));
+	c.kind = ATT_KIND_TDX;
+	c.chain_len = 2;
+	c.crl_checked = 3;
+	memset(c.tdx.mrtd, 0xaa, 48);
+	c.tcb_status = ATT_TCB_UP_TO_DATE;
+	c.tcb_eval_num = 18;
+	assert_int_equal(att_policy_check(p, &c, &tdx), 0);
+	c.tcb_eval_num = 3;
+	expect_refused(p, &c, &tdx, "tdx.min_tcb_evaluation_data_number");
+	att_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_tdx),
 		cmocka_unit_test(test_workload_and_names),
 		cmocka_unit_test(test_require_crls),
+		cmocka_unit_test(test_vmpl_and_tcb_evaluation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,7 @@
 	"id_key_digest = [\"d71a4d1da440d515cd69fbb1314acf4221726e82768a8bf6e4a4063ed542ac78349c8" \
 	"145b4666a4242a91a374387b473\"]\n"                                                         \
 	"abi = \"1.51\"\npolicy_flags = [\"SMT\"]\nplatform_info_flags = [\"SMT\"]\n"              \
-	"min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }\n"
+	"min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }\nvmpl = 0\n"
 
 #define SGX_POLICY                                                                                 \
 	"[sgx]\nallow = true\n"                                                                    \
@@ -44,7 +44,8 @@
 	"allowed_tcb_status = [\"OutOfDate\"]\n"                                                   \
 	"allowed_advisories = [\"INTEL-SA-00586\", \"INTEL-SA-00614\", \"INTEL-SA-00615\", "       \
 	"\"INTEL-SA-00657\"]\n"                                                                    \
-	"min_tcb = { comp = [4,4,3,3,255,255,0,0,0,0,0,0,0,0,0,0], pcesvn = 11 }\n"
+	"min_tcb = { comp = [4,4,3,3,255,255,0,0,0,0,0,0,0,0,0,0], pcesvn = 11 }\n"                \
+	"min_tcb_evaluation_data_number = 14\n"
 
 static const char base_policy[] = SNP_POLICY SGX_POLICY;
 
@@ -63,6 +64,7 @@ static const struct {
 	{ "snp = 6", "snp = 7", "snp.min_tcb" },
 	{ "bootloader = 2", "bootloader = 3", "snp.min_tcb" },
 	{ "[snp]\nallow = true", "[snp]\nallow = false", "snp.allow" },
+	{ "vmpl = 0", "vmpl = [1, 2]", "snp.vmpl" },
 	{ "hash = [\"4046", "hash = [\"5046", "sgx.hash" },
 	{ "signer = [\"7a49", "signer = [\"8a49", "sgx.signer" },
 	{ "enclave_security_version = 0", "enclave_security_version = 1",
@@ -74,6 +76,8 @@ static const struct {
 	{ "comp = [4,4", "comp = [5,4", "sgx.min_tcb" },
 	{ "pcesvn = 11", "pcesvn = 12", "sgx.min_tcb" },
 	{ "[sgx]\nallow = true", "[sgx]\nallow = false", "sgx.allow" },
+	{ "min_tcb_evaluation_data_number = 14", "min_tcb_evaluation_data_number = 15",
+	  "sgx.min_tcb_evaluation_data_number" },
 };
 
 static uint8_t *slurp(const char *rel, size_t *len)

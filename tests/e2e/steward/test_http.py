@@ -45,6 +45,7 @@ hash = ["ff717ae719840c93c1fca3b7db96488454c3c21b43531488eecff51cfed3febcd91da8b
 signer = ["7dc22240a8344fce6ba5f22ffbedabc52d4123ae0ba1c59796e521b953916b503f223b15c4429e7d8c5489ad71f1e193"]
 abi = "1.51"
 min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }
+vmpl = 0
 """
 SGX_POLICY = """
 [sgx]
@@ -54,6 +55,7 @@ signer = ["7a49a07df0f8e90a6e1d9a63e3c696d9c844f0e3f8739b21daa640f99facc48a"]
 misc_select = ["EXINFO"]
 allowed_tcb_status = ["OutOfDate"]
 allowed_advisories = ["INTEL-SA-00586", "INTEL-SA-00614", "INTEL-SA-00615", "INTEL-SA-00657"]
+min_tcb_evaluation_data_number = 14
 """
 
 
@@ -272,6 +274,20 @@ def main():
         st, _, data = srv.request("POST", "/", sgx, "application/pkcs10")
         check("kind without a section is 403", st == 403 and data.startswith(b"sgx.allow"),
               (st, data))
+        srv.stop()
+
+        # The review's policy keys, one field each (VMPL, TCB evaluation data number).
+        bad = os.path.join(tmp, "bad2.toml")
+        open(bad, "w").write('[ca]\nkey = "ca/ca.key"\ncert = "ca/ca.crt"\n'
+                             + SNP_POLICY.replace("vmpl = 0", "vmpl = [1]")
+                             + SGX_POLICY.replace("data_number = 14", "data_number = 15"))
+        srv = Server(tmp, ["--config", bad, "--at", AT], "bad2")
+        st, _, data = srv.request("POST", "/", snp, "application/pkcs10")
+        check("snp vmpl not permitted is 403 snp.vmpl", st == 403 and data.startswith(b"snp.vmpl"),
+              (st, data))
+        st, _, data = srv.request("POST", "/", sgx, "application/pkcs10")
+        check("old TCB evaluation number is 403",
+              st == 403 and data.startswith(b"sgx.min_tcb_evaluation_data_number"), (st, data))
         srv.stop()
 
         # Expired collateral when judged as of now.
