@@ -43,6 +43,8 @@ static void usage(FILE *f)
 	    "  --at TIME         judge evidence and collateral as of this RFC 3339 time\n"
 	    "                    (default: now; certificates are issued as of now)\n"
 	    "  --tcb-signing-at TIME  judge Intel's TCB signing chain as of this time\n"
+	    "                    (both freeze time: tests and audits only; a warning is\n"
+	    "                    printed at start outside --dev)\n"
 	    "  --dev             throwaway self-signed CA; accepts KVM and nil. NOT SECURE\n"
 	    "  --threads N       server threads (default: one per CPU)\n"
 	    "  --port-file F     write the bound port to F once listening\n"
@@ -118,6 +120,28 @@ static void dev_banner(void)
 	        "#####################################################################\n\n");
 }
 
+/*
+ * --at and --tcb-signing-at freeze time for verification: collateral that has
+ * expired, CRLs that have been superseded (and so revocations published
+ * since) are accepted as of then. Tests and audits need that; a production
+ * Steward must not run so by accident.
+ */
+static void frozen_time_banner(const char *at, const char *signing_at)
+{
+	fprintf(stderr, "\n"
+	                "#####################################################################\n"
+	                "##  WARNING: bailey-steward verifies evidence as of a FIXED TIME   ##\n"
+	                "##  Expired collateral, superseded CRLs and certificates revoked   ##\n"
+	                "##  since then are ACCEPTED as they were at that time. Use this    ##\n"
+	                "##  only for tests and audits, never for a CA relying parties use. ##\n"
+	                "#####################################################################\n");
+	if (at)
+		fprintf(stderr, "##  --at %s\n", at);
+	if (signing_at)
+		fprintf(stderr, "##  --tcb-signing-at %s\n", signing_at);
+	fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -183,6 +207,8 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_free_cfg;
 	}
+	if ((at || signing_at) && !dev)
+		frozen_time_banner(at, signing_at);
 	if (config && stw_config_load(&cfg, config) < 0) {
 		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
 		rc = 2;

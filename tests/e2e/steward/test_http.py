@@ -157,6 +157,10 @@ def main():
         if srv.port == 0:
             return finish()
 
+        check("--at outside --dev warns loudly at start",
+              "WARNING" in srv.stderr() and "FIXED TIME" in srv.stderr()
+              and "--at " + AT in srv.stderr(), srv.stderr())
+
         kids = []
         for d in os.listdir("/proc"):
             if d.isdigit():
@@ -294,6 +298,13 @@ def main():
         srv = Server(tmp, ["--config", conf], "now")
         st, _, data = srv.request("POST", "/", sgx, "application/pkcs10")
         check("expired collateral as of now is 403", st == 403, (st, data))
+        check("no frozen-time warning without --at", "FIXED TIME" not in srv.stderr(),
+              srv.stderr())
+        srv.stop()
+        srv = Server(tmp, ["--config", conf, "--tcb-signing-at", AT], "signing-at")
+        check("--tcb-signing-at outside --dev warns loudly at start",
+              srv.port > 0 and "FIXED TIME" in srv.stderr()
+              and "--tcb-signing-at " + AT in srv.stderr(), srv.stderr())
         srv.stop()
 
         # --dev: throwaway CA, KVM accepted, loudly.
