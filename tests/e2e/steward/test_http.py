@@ -321,6 +321,15 @@ def main():
                         os.path.join(tmp, "dev-leaf.pem"))
             check("--dev chain verifies", v.returncode == 0, v.stderr)
         check("--dev says so loudly", "WARNING" in srv.stderr() and "NOT" in srv.stderr())
+        # A subject CN is a name (X509_check_host falls back to it without a DNS SAN):
+        # a nil request made by `openssl req` with CN=victim.example is refused.
+        key = os.path.join(tmp, "nil.key")
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        for cn, want in (("/CN=victim.example", 403), ("/", 200)):
+            req = openssl("req", "-new", "-key", key, "-subj", cn, "-outform", "DER").stdout
+            st, _, data = srv.request("POST", "/", req, "application/pkcs10")
+            check(f"--dev: nil request with subject {cn!r} is {want}",
+                  st == want and (want == 200 or data.startswith(b"kvm.dns_names")), (st, data))
         srv.stop()
 
         # Configuration errors at start name the line.
