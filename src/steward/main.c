@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	const char *signing_at = NULL;
 	enum bl_log_format fmt = BL_LOG_TEXT;
 	static struct stw_service svc;
+	struct stw_crl_set crls = { 0 };
 	struct stw_config cfg;
 	struct stw_server *srv = NULL;
 	struct stw_server_opts so;
@@ -248,6 +249,13 @@ int main(int argc, char **argv)
 			goto out_free_cfg;
 		}
 	}
+	if (stw_crls_load(&crls, cfg.crl_paths, cfg.n_crl_paths) < 0) {
+		fprintf(stderr, "bailey-steward: [ca] crls: %s\n", bl_errmsg());
+		rc = 2;
+		goto out_free_ca;
+	}
+	svc.crls = crls.v;
+	svc.n_crls = crls.n;
 	/* From here on the process that parses requests does not hold the CA key. */
 	if (stw_ca_privsep(&svc.ca) < 0) {
 		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
@@ -284,6 +292,7 @@ int main(int argc, char **argv)
 out_stop:
 	stw_server_stop(srv);
 out_free_ca:
+	stw_crls_free(&crls);
 	stw_ca_free(&svc.ca);
 out_free_cfg:
 	stw_config_free(&cfg);

@@ -49,8 +49,26 @@ struct stw_service {
 	time_t issue_at; /* certificates are issued as of this time; 0 = now */
 	time_t tcb_signing_at; /* attest.h att_opts.tcb_signing_at; 0 = not used */
 	long lifetime;
+	/* CRLs passed to every verification besides those the evidence carries
+	 * ([ca] crls; borrowed, e.g. from a struct stw_crl_set). */
+	const struct att_blob *crls;
+	size_t n_crls;
 	struct stw_metrics metrics;
 };
+
+/*
+ * CRL files read once at start ([ca] crls). Each must be one DER or PEM CRL
+ * of at most 16 MiB; whether it is signed by a certificate of a chain and
+ * current is judged at each verification (one past its nextUpdate refuses
+ * every request whose chain it covers, with "<chain>.crl": fail closed;
+ * refresh the files and restart).
+ */
+struct stw_crl_set {
+	struct att_blob *v; /* owned, as are the bytes each points to */
+	size_t n;
+};
+BL_MUST_CHECK int stw_crls_load(struct stw_crl_set *set, char *const *paths, size_t n);
+void stw_crls_free(struct stw_crl_set *set);
 
 struct stw_reply {
 	unsigned status;

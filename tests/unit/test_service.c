@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
@@ -768,6 +769,109 @@ static void test_crls_required(void **state)
 	bl_buf_free(&ev);
 }
 
+/* Write each CRL of a real request's evidence to dir/crl<i>.der; returns how many. */
+static size_t write_evidence_crls(const struct att_csr *csr, const char *dir, char paths[][128])
+{
+	struct bl_cur c = bl_cur_make(csr->evidence, csr->evidence_len);
+	struct att_tlv outer, t, list, seqof, entry, url, crl;
+	size_t n = 0;
+
+	assert_int_equal(att_tlv_expect(&c, 0x30, "evidence", &outer), 0);
+	if (csr->kind == ATT_KIND_SNP) {
+		assert_int_equal(att_tlv_expect(&outer.body, 0x30, "certs", &t), 0);
+		outer.body = t.body;
+	}
+	assert_int_equal(att_tlv_read(&outer.body, &t), 0); /* vcek or quote */
+	assert_int_equal(att_tlv_expect(&outer.body, 0x30, "CrlList", &list), 0);
+	assert_int_equal(att_tlv_expect(&list.body, 0x30, "crls", &seqof), 0);
+	while (!bl_cur_eof(&seqof.body)) {
+		FILE *f;
+
+		assert_int_equal(att_tlv_expect(&seqof.body, 0x30, "entry", &entry), 0);
+		assert_int_equal(att_tlv_expect(&entry.body, 0x0c, "url", &url), 0);
+		assert_int_equal(att_tlv_expect(&entry.body, 0x30, "crl", &crl), 0);
+		snprintf(paths[n], 128, "%s/crl%zu.der", dir, n);
+		f = fopen(paths[n], "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(crl.raw, 1, crl.raw_len, f), crl.raw_len);
+		fclose(f);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * [ca] crls: CRLs Steward loads itself are used with (or instead of) those in
+ * the evidence, so require_crls holds for evidence that carries none.
+ */
+static void test_configured_crls(void **state)
+{
+	struct fixture *fx = *state;
+	char dir[] = "/tmp/stw-crls-XXXXXX";
+	char paths[8][128], *ptrs[9];
+	struct stw_crl_set set;
+	struct bl_buf ev = BL_BUF_INIT;
+	struct stw_config cfg;
+	const char *conf = "[ca]\ncrls = [\"a.crl\", \"/abs/b.crl\"]\n";
+
+	/* Parsing: paths relative to the configuration; an array is required. */
+	assert_int_equal(stw_config_init(&cfg), 0);
+	assert_int_equal(stw_config_parse(&cfg, conf, strlen(conf), "/etc/bailey"), 0);
+	assert_int_equal(cfg.n_crl_paths, 2);
+	assert_string_equal(cfg.crl_paths[0], "/etc/bailey/a.crl");
+	assert_string_equal(cfg.crl_paths[1], "/abs/b.crl");
+	stw_config_free(&cfg);
+	assert_int_equal(stw_config_init(&cfg), 0);
+	assert_true(stw_config_parse(&cfg, "[ca]\ncrls = \"a.crl\"\n", 19, NULL) < 0);
+	assert_non_null(strstr(bl_errmsg(), "crls"));
+	stw_config_free(&cfg);
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	for (int k = 0; k < 2; k++) {
+		struct att_csr csr;
+		size_t n;
+
+		assert_int_equal(
+		    att_csr_parse(k ? fx->sgx : fx->snp, k ? fx->sgx_len : fx->snp_len, &csr), 0);
+		n = write_evidence_crls(&csr, dir, paths);
+		assert_true(n >= 2);
+		for (size_t i = 0; i < n; i++)
+			ptrs[i] = paths[i];
+		assert_int_equal(stw_crls_load(&set, ptrs, n), 0);
+		assert_int_equal(set.n, n);
+		evidence_without_crls(&csr, NULL, &ev); /* none of its CRLs */
+		csr.evidence = ev.p;
+		csr.evidence_len = ev.len;
+		setup_service(fx, base_policy, 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), 403); /* none given: refused */
+		fx->svc.crls = set.v;
+		fx->svc.n_crls = set.n;
+		if (issue_parsed(fx, &csr, NULL) != 200) /* Steward's own: issued */
+			fail_msg("kind %d: %s", k, bl_errmsg());
+		fx->svc.crls = NULL;
+		fx->svc.n_crls = 0;
+		stw_crls_free(&set);
+		for (size_t i = 0; i < n; i++)
+			unlink(paths[i]);
+		att_csr_free(&csr);
+	}
+	/* Not a CRL, or missing: refused at load (start), naming the file. */
+	snprintf(paths[0], 128, "%s/junk.crl", dir);
+	FILE *f = fopen(paths[0], "wb");
+	assert_non_null(f);
+	fputs("not a CRL", f);
+	fclose(f);
+	ptrs[0] = paths[0];
+	assert_int_equal(stw_crls_load(&set, ptrs, 1), BL_EINVAL);
+	assert_non_null(strstr(bl_errmsg(), "junk.crl"));
+	unlink(paths[0]);
+	assert_int_equal(stw_crls_load(&set, ptrs, 1), BL_EIO);
+	rmdir(dir);
+	bl_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_media_and_bundle),
 		cmocka_unit_test(test_subject_cn_is_granted_like_a_name),
 		cmocka_unit_test(test_crls_required),
+		cmocka_unit_test(test_configured_crls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -344,6 +344,12 @@ def main():
         r = subprocess.run([STEWARD, "--config", kv], capture_output=True, timeout=20)
         check("[kvm] allow without --dev refused at start",
               r.returncode == 2 and b"--dev" in r.stderr, r.stderr)
+        badcrl = os.path.join(tmp, "crl.toml")
+        open(badcrl, "w").write('[ca]\nkey = "ca/ca.key"\ncert = "ca/ca.crt"\n'
+                                'crls = ["steward.toml"]\n' + SNP_POLICY)
+        r = subprocess.run([STEWARD, "--config", badcrl], capture_output=True, timeout=20)
+        check("[ca] crls naming a file that is not a CRL refused at start",
+              r.returncode == 2 and b"steward.toml: not a DER or PEM CRL" in r.stderr, r.stderr)
         r = subprocess.run([STEWARD, "--config", conf, "--at", "yesterday"],
                            capture_output=True, timeout=20)
         check("bad --at refused", r.returncode == 2 and b"RFC 3339" in r.stderr, r.stderr)
