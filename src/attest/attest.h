@@ -15,7 +15,8 @@
  *        to a built-in AMD root for Milan, Genoa or Turin (or to an anchor in
  *        opts->anchors); every certificate valid at opts->at; CRLs given are
  *        checked (signed by the ARK/ASK they claim, current at opts->at, the
- *        certificate not listed); reported_tcb equal to the VCEK's SPL
+ *        certificate not listed) and which ones were is in the claims
+ *        (crl_checked); reported_tcb equal to the VCEK's SPL
  *        extensions (bootloader, tee, snp, microcode, fmc for Turin);
  *        with a VCEK, chip_id equal to its hwID (a VLEK has no hwID; there
  *        chip_id is not checked); the report's signing-key field matches the
@@ -279,6 +280,17 @@ struct att_claims {
 	char advisories[ATT_ADVISORY_MAX][ATT_ADVISORY_LEN];
 	/* The QE identity's verdict on the QE's ISVSVN (UNKNOWN when not given). */
 	enum att_tcb_status qe_status;
+
+	/* How far revocation was checked on the chain that certifies the
+	 * evidence key (SNP: VCEK/VLEK <- ASK/ASVK <- ARK; SGX/TDX: PCK <- PCK
+	 * CA <- Intel root), in issuing order from the leaf (0): chain_len
+	 * certificates below the trust anchor, and bit i of crl_checked set when
+	 * a CRL of certificate i's issuer was checked (signed by it, current at
+	 * opts->at, not listing certificate i). CRLs are optional to the
+	 * verifier: whether missing ones are acceptable is policy
+	 * (`require_crls`). */
+	uint8_t chain_len;
+	uint32_t crl_checked;
 
 	struct att_snp_claims snp; /* kind SNP */
 	struct att_pck_claims pck; /* kind SGX or TDX */

@@ -120,6 +120,48 @@ static int parse_san(const uint8_t *der, size_t len, struct att_csr *out)
 	return 0;
 }
 
+/* X.520 id-at-commonName 2.5.4.3; PKCS#9 emailAddress 1.2.840.113549.1.9.1. */
+static const uint8_t oid_cn[] = { 0x55, 0x04, 0x03 };
+static const uint8_t oid_email[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01 };
+
+int att_csr_set_subject(struct att_csr *csr, const uint8_t *der, size_t len)
+{
+	struct bl_cur c = bl_cur_make(der, len);
+	struct att_tlv name, rdn, atv, type, value;
+
+	csr->n_subject_cns = 0;
+	csr->subject_email = 0;
+	BL_TRY(att_tlv_expect(&c, ATT_TAG_SEQUENCE, "subject", &name));
+	BL_TRY(bl_cur_expect_end(&c, "subject"));
+	while (!bl_cur_eof(&name.body)) {
+		BL_TRY(att_tlv_expect(&name.body, ATT_TAG_SET, "subject RDN", &rdn));
+		if (bl_cur_eof(&rdn.body))
+			return bl_err(BL_EINVAL, "subject: empty RelativeDistinguishedName");
+		while (!bl_cur_eof(&rdn.body)) {
+			BL_TRY(
+			    att_tlv_expect(&rdn.body, ATT_TAG_SEQUENCE, "subject attribute", &atv));
+			BL_TRY(att_tlv_expect(&atv.body, ATT_TAG_OID, "subject attribute type",
+			                      &type));
+			BL_TRY(att_tlv_read(&atv.body, &value));
+			BL_TRY(bl_cur_expect_end(&atv.body, "subject attribute"));
+			if (att_tlv_oid_is(&type, oid_email, sizeof(oid_email)))
+				csr->subject_email = 1;
+			if (!att_tlv_oid_is(&type, oid_cn, sizeof(oid_cn)))
+				continue;
+			if (csr->n_subject_cns == ATT_CSR_MAX_NAMES)
+				return bl_err(BL_ERANGE, "subject: more than %d commonNames",
+				              ATT_CSR_MAX_NAMES);
+			csr->subject_cns[csr->n_subject_cns].tag = value.tag;
+			csr->subject_cns[csr->n_subject_cns].p = value.body.base;
+			csr->subject_cns[csr->n_subject_cns].len = value.body.len;
+			csr->n_subject_cns++;
+		}
+	}
+	csr->subject = der;
+	csr->subject_len = len;
+	return 0;
+}
+
 /* One Extension of the extensionRequest. seen: bit per recognised extension. */
 static int parse_extension(struct bl_cur *exts, struct att_csr *out, unsigned *seen,
                            int *n_evidence)
@@ -343,8 +385,7 @@ int att_csr_parse(const uint8_t *der, size_t len, struct att_csr *out)
 	            out_free);
 	BL_TRY_GOTO(rc, att_tlv_expect(&info.body, ATT_TAG_CTX0, "attributes", &attrs), out_free);
 	BL_TRY_GOTO(rc, bl_cur_expect_end(&info.body, "certificationRequestInfo"), out_free);
-	out->subject = subj.raw;
-	out->subject_len = subj.raw_len;
+	BL_TRY_GOTO(rc, att_csr_set_subject(out, subj.raw, subj.raw_len), out_free);
 	out->spki = spki.raw;
 	out->spki_len = spki.raw_len;
 
@@ -492,6 +533,12 @@ int att_csr_build(EVP_PKEY *key, const struct att_csr_req *req, struct bl_buf *o
 			            out_free);
 		BL_TRY_GOTO(rc, att_tlv_wrap(&tmp, 0, ATT_TAG_SEQUENCE), out_free);
 		BL_TRY_GOTO(rc, push_ext(exts, "2.5.29.17", tmp.p, tmp.len), out_free);
+	}
+	if (req->subject_cn &&
+	    !X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(r), "CN", MBSTRING_UTF8,
+	                                (const unsigned char *)req->subject_cn, -1, -1, 0)) {
+		rc = bl_err(BL_EINVAL, "CSR: subject commonName");
+		goto out_free;
 	}
 	if (!X509_REQ_set_version(r, 0) || !X509_REQ_set_pubkey(r, key) ||
 	    (sk_X509_EXTENSION_num(exts) > 0 && !X509_REQ_add_extensions(r, exts)) ||

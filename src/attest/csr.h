@@ -92,10 +92,30 @@ struct att_csr {
 		const char *p; /* borrowed, not NUL-terminated */
 		size_t len;
 	} names[ATT_CSR_MAX_NAMES];
+	/* The subject's commonName values (any string type, as written) and whether
+	 * it holds an emailAddress: name checks (X509_check_host, X509_check_email)
+	 * fall back to these when a certificate has no SAN of that type, so policy
+	 * must grant them like SAN names (att_policy_check). */
+	size_t n_subject_cns;
+	struct {
+		uint8_t tag; /* the DirectoryString's universal tag */
+		const uint8_t *p; /* borrowed */
+		size_t len;
+	} subject_cns[ATT_CSR_MAX_NAMES];
+	int subject_email;
 };
 
 /* Parse and check der[0..len) as described above. BL_EINVAL/BL_EVERIFY/BL_EUNSUPP. */
 BL_MUST_CHECK int att_csr_parse(const uint8_t *der, size_t len, struct att_csr *out);
+
+/*
+ * Read a subject Name (RFC 5280 §4.1.2.4: SEQUENCE OF SET OF
+ * AttributeTypeAndValue, strict DER) into csr->subject, n_subject_cns,
+ * subject_cns and subject_email; der must outlive csr. att_csr_parse calls
+ * it; tests call it to alter a parsed request below its self-signature.
+ * BL_EINVAL when malformed, BL_ERANGE for more than ATT_CSR_MAX_NAMES CNs.
+ */
+BL_MUST_CHECK int att_csr_set_subject(struct att_csr *csr, const uint8_t *der, size_t len);
 
 void att_csr_free(struct att_csr *csr);
 
@@ -117,7 +137,7 @@ BL_MUST_CHECK int att_csr_check_binding(const struct att_csr *csr, const uint8_t
 
 /*
  * Building requests (the guest side, tests and benchmarks): a CSR with an
- * empty subject, the key's SPKI, and an extensionRequest holding the
+ * empty subject (or CN=subject_cn), the key's SPKI, and an extensionRequest holding the
  * evidence extension of `kind` (value evidence[0..evidence_len); none for
  * ATT_KIND_NONE, a nil Keep), the
  * workload extension when `workload` is given and present, and a
@@ -131,6 +151,7 @@ struct att_csr_req {
 	const struct att_workload *workload;
 	const char *const *names;
 	size_t n_names;
+	const char *subject_cn; /* NULL: an empty subject (as Enarx keeps send) */
 };
 BL_MUST_CHECK int att_csr_build(EVP_PKEY *key, const struct att_csr_req *req, struct bl_buf *out);
 

@@ -84,6 +84,15 @@ BL_MUST_CHECK int att_crl_load(const uint8_t *p, size_t n, STACK_OF(X509_CRL) * 
  */
 BL_MUST_CHECK int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors,
                                    STACK_OF(X509_CRL) * crls, time_t at, const char *prefix);
+/*
+ * The same, and on success says how far CRLs reached: *n_below = the number
+ * of certificates below the anchor (the chain in issuing order, leaf = 0),
+ * bit i of *crl_checked set when at least one CRL of certificate i's issuer
+ * was checked as above (for i < 32). Either pointer may be NULL.
+ */
+BL_MUST_CHECK int att_chain_verify_crls(STACK_OF(X509) * chain, STACK_OF(X509) * anchors,
+                                        STACK_OF(X509_CRL) * crls, time_t at, const char *prefix,
+                                        uint8_t *n_below, uint32_t *crl_checked);
 
 /* The built-in certificates (roots.c), parsed once per process. */
 enum att_builtin {

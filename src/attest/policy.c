@@ -31,6 +31,10 @@ struct fwlist {
 
 struct rules {
 	int present, allow;
+	int require_crls; /* default 1 for the hardware kinds */
+	int has_min_eval;
+	unsigned min_eval; /* Intel tcbEvaluationDataNumber minimum */
+	unsigned vmpl_mask; /* SNP: bit per permitted VMPL; default VMPL 0 only */
 	struct hexlist signer, hash, hash_blacklist;
 	struct fwlist wl_wasm, wl_config, wl_tree;
 	struct strlist dns_names;
@@ -370,6 +374,27 @@ static int status_entry(const struct ctx *c, size_t i, const char *s, size_t len
 	return 0;
 }
 
+/* vmpl = N (VMPL 0..N permitted) or [a, b, …] (exactly those). */
+static int get_vmpl(const struct ctx *c, unsigned *mask)
+{
+	unsigned v;
+
+	if (bl_toml_type(c->v) == BL_TOML_INTEGER) {
+		BL_TRY(get_uint(c, c->v, 3, &v));
+		*mask = (2u << v) - 1;
+		return 0;
+	}
+	BL_TRY(want_type(c, BL_TOML_ARRAY));
+	*mask = 0;
+	for (size_t i = 0; i < bl_toml_array_len(c->v); i++) {
+		BL_TRY(get_uint(c, bl_toml_array_at(c->v, i), 3, &v));
+		*mask |= 1u << v;
+	}
+	if (!*mask)
+		return bad(c, "an empty list would refuse everything; use allow = false");
+	return 0;
+}
+
 static int get_abi(const struct ctx *c, struct rules *r)
 {
 	size_t len;
@@ -474,6 +499,8 @@ static int set_key(struct rules *r, enum att_kind kind, const struct ctx *c)
 #define IS(name, kinds) (!strcmp(k, name) && ((kinds)&mask))
 	if (IS("allow", K_ALL))
 		return get_bool(c, &r->allow);
+	if (IS("require_crls", K_HW))
+		return get_bool(c, &r->require_crls);
 	if (IS("dns_names", K_ALL))
 		return get_strlist(c, &r->dns_names, 1);
 	if (IS("workload_wasm", K_ALL))
@@ -492,6 +519,12 @@ static int set_key(struct rules *r, enum att_kind kind, const struct ctx *c)
 		return get_hexlist(c, 48, &r->id_key);
 	if (IS("id_key_digest_blacklist", K_SNP))
 		return get_hexlist(c, 48, &r->id_key_blacklist);
+	if (IS("vmpl", K_SNP))
+		return get_vmpl(c, &r->vmpl_mask);
+	if (IS("min_tcb_evaluation_data_number", K_SGX | K_TDX)) {
+		r->has_min_eval = 1;
+		return get_uint(c, c->v, UINT32_MAX, &r->min_eval);
+	}
 	if (IS("abi", K_SNP))
 		return get_abi(c, r);
 	if (IS("policy_flags", K_SNP)) {
@@ -555,6 +588,8 @@ int att_policy_set(struct att_policy *p, enum att_kind kind, const struct bl_tom
 	r->present = 1;
 	r->tcb_status_mask = 1u << ATT_TCB_UP_TO_DATE;
 	r->policy_flags = SNPF_SMT | SNPF_SINGLE_SOCKET;
+	r->require_crls = kind != ATT_KIND_KVM;
+	r->vmpl_mask = 1u << 0;
 	for (size_t i = 0; i < bl_toml_table_len(table); i++) {
 		struct ctx c = { sect, bl_toml_table_key(table, i), bl_toml_table_value(table, i) };
 		BL_TRY_GOTO(rc, set_key(r, kind, &c), out_reset);
@@ -651,6 +686,54 @@ static int dns_match(const char *pat, const char *name, size_t len)
 	return plen == len && !strncasecmp(pat, name, len);
 }
 
+/* A DNS name as a commonName may hold it: letters, digits, '-' and '.', no wildcard. */
+static int cn_is_dns_name(uint8_t tag, const uint8_t *p, size_t len)
+{
+	if (tag != 0x0c && tag != 0x13 && tag != 0x16) /* UTF8String, PrintableString, IA5String */
+		return 0;
+	if (len == 0 || len > ATT_CSR_MAX_NAME_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The subject is copied into the certificate. X509_check_host() matches a
+ * certificate without DNS SANs against its subject commonName, and
+ * X509_check_email() one without email SANs against its emailAddress: so a
+ * commonName is granted exactly like a requested DNS name, and an
+ * emailAddress (no policy grants one) is refused.
+ */
+static int check_subject(const struct rules *r, const char *kind, const struct att_csr *csr)
+{
+	if (csr->subject_email)
+		return bl_err(BL_EPERM,
+		              "csr.subject: an emailAddress in the subject is not granted "
+		              "(name checks accept it as the certificate's address)");
+	for (size_t i = 0; i < csr->n_subject_cns; i++) {
+		const uint8_t *p = csr->subject_cns[i].p;
+		size_t len = csr->subject_cns[i].len, j;
+
+		if (!cn_is_dns_name(csr->subject_cns[i].tag, p, len))
+			return bl_err(BL_EPERM,
+			              "%s.dns_names: the subject commonName is not a DNS name "
+			              "(name checks would match it as one)",
+			              kind);
+		for (j = 0; j < r->dns_names.n; j++)
+			if (dns_match(r->dns_names.v[j], (const char *)p, len))
+				break;
+		if (j == r->dns_names.n)
+			return bl_err(BL_EPERM,
+			              "%s.dns_names: the subject commonName \"%.*s\" is not "
+			              "granted",
+			              kind, (int)len, (const char *)p);
+	}
+	return 0;
+}
+
 static int check_common(const struct rules *r, const char *kind, const struct att_csr *csr)
 {
 	static const struct att_fwid none = { 0 };
@@ -668,11 +751,19 @@ static int check_common(const struct rules *r, const char *kind, const struct at
 			return bl_err(BL_EPERM, "%s.dns_names: the name \"%.*s\" is not granted",
 			              kind, (int)csr->names[i].len, csr->names[i].p);
 	}
-	return 0;
+	return check_subject(r, kind, csr);
 }
 
 static int check_intel_tcb(const struct rules *r, const char *kind, const struct att_claims *c)
 {
+	/* Intel raises tcbEvaluationDataNumber when it re-grades TCB levels (TCB
+	 * recovery); older TCB info may still call a now-vulnerable level good.
+	 * Without TCB info the number is 0. */
+	if (r->has_min_eval && c->tcb_eval_num < r->min_eval)
+		return bl_err(BL_EPERM,
+		              "%s.min_tcb_evaluation_data_number: TCB info evaluation data "
+		              "number %u is below %u",
+		              kind, c->tcb_eval_num, r->min_eval);
 	if ((unsigned)c->tcb_status >= ATT_TCB_STATUS_COUNT ||
 	    !(r->tcb_status_mask & (1u << c->tcb_status)))
 		return bl_err(BL_EPERM, "%s.allowed_tcb_status: TCB status %s is not allowed", kind,
@@ -721,6 +812,11 @@ static int check_snp(const struct rules *r, const struct att_claims *c)
 	                  c->signer_len));
 	BL_TRY(check_list("snp", "id_key_digest", "ID key digest", &r->id_key, &r->id_key_blacklist,
 	                  s->id_key_digest, 48));
+	/* VMPL 0 is the most privileged level: a report requested from a higher
+	 * one comes from code that the guest's VMPL-0 software (an SVSM, a
+	 * paravisor) can observe and alter. */
+	if (s->vmpl > 31 || !(r->vmpl_mask & (1u << s->vmpl)))
+		return bl_err(BL_EPERM, "snp.vmpl: the report was requested at VMPL %u", s->vmpl);
 	if (r->has_abi &&
 	    att_version_cmp(s->abi_major, s->abi_minor, r->abi_major, r->abi_minor) < 0)
 		return bl_err(BL_EPERM, "snp.abi: guest policy ABI %u.%u is below %u.%u",
@@ -804,6 +900,36 @@ static int check_tdx(const struct rules *r, const struct att_claims *c)
 	return check_intel_tcb(r, "tdx", c);
 }
 
+/*
+ * Revocation: the CRLs inside evidence are the client's choice, so leaving
+ * them out would skip every revocation check. Required: a CRL checked for
+ * each certificate below the root whose issuer publishes one. Intel
+ * publishes CRLs of the root (for the PCK CAs) and of each PCK CA (for the
+ * PCKs): every link. AMD publishes one CRL per product, signed by the ARK,
+ * listing revoked ASKs/ASVKs; no CRL lists VCEKs or VLEKs (a bad chip is
+ * handled by its TCB version): every link but the leaf.
+ */
+static int check_crls(const struct rules *r, const char *kind, const struct att_claims *c)
+{
+	unsigned from = c->kind == ATT_KIND_SNP ? 1 : 0;
+
+	if (!r->require_crls)
+		return 0;
+	if (c->chain_len <= from)
+		return bl_err(BL_EPERM,
+		              "%s.require_crls: no certificate chain was checked for "
+		              "revocation",
+		              kind);
+	for (unsigned i = from; i < c->chain_len; i++)
+		if (i >= 32 || !(c->crl_checked & (1u << i)))
+			return bl_err(BL_EPERM,
+			              "%s.require_crls: no CRL of the issuer of certificate %u "
+			              "of the chain (0 = %s) was given, so its revocation was not "
+			              "checked",
+			              kind, i, c->kind == ATT_KIND_SNP ? "VCEK/VLEK" : "PCK");
+	return 0;
+}
+
 int att_policy_check(const struct att_policy *p, const struct att_claims *c,
                      const struct att_csr *csr)
 {
@@ -827,5 +953,7 @@ int att_policy_check(const struct att_policy *p, const struct att_claims *c,
 	case ATT_KIND_NONE: break;
 	default: return bl_err(BL_EPERM, "kind: unknown evidence kind");
 	}
+	if (c->kind == ATT_KIND_SNP || c->kind == ATT_KIND_SGX || c->kind == ATT_KIND_TDX)
+		BL_TRY(check_crls(r, kind, c));
 	return check_common(r, kind, csr);
 }

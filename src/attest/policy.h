@@ -11,13 +11,17 @@
  *
  * Keys (all optional except allow):
  *   every kind   allow, dns_names, workload_wasm, workload_config, workload_tree
- *   snp sgx tdx  signer, hash, hash_blacklist (one of them is required when allowed)
+ *   snp sgx tdx  signer, hash, hash_blacklist (one of them is required when allowed),
+ *                require_crls (default true: a CRL checked for every link of the
+ *                evidence key's chain whose issuer publishes one; SNP: the ASK/ASVK
+ *                by the ARK's CRL; SGX/TDX: the PCK CA and the PCK)
  *   snp          id_key_digest, id_key_digest_blacklist, abi ("major.minor" minimum,
  *                compared as a version), policy_flags (permitted guest policy
  *                flags: "SMT", "MigrateMA", "Debug", "SingleSocket"; default
  *                ["SMT", "SingleSocket"]), platform_info_flags (flags that must
  *                be set: "SMT", "TSME", "ECC", "RAPL_DIS", "CIPHERTEXT_HIDING"),
- *                min_tcb = { bootloader, tee, snp, microcode, fmc }
+ *                min_tcb = { bootloader, tee, snp, microcode, fmc },
+ *                vmpl (N: VMPL 0..N permitted, or a list of levels; default 0)
  *   sgx          features (permitted ATTRIBUTES flags besides INIT and MODE64BIT:
  *                "Debug", "ProvisioningKey", "EInitKey", "CET", "KSS", "AEXNotify"),
  *                enclave_security_version (minimum ISVSVN), enclave_product_id
@@ -25,9 +29,14 @@
  *                "EXINFO", "CPINFO"), min_tcb = { comp = [16 SVNs], pcesvn }
  *   sgx tdx      allowed_tcb_status (Intel spellings; default ["UpToDate"]),
  *                allowed_advisories (every advisory of the TCB level must be listed;
- *                absent: any advisory is accepted only if the status is)
+ *                absent: any advisory is accepted only if the status is),
+ *                min_tcb_evaluation_data_number (TCB info's tcbEvaluationDataNumber)
  *   tdx          debug (TD_ATTRIBUTES.DEBUG permitted; default false), mrconfigid,
  *                mrowner, min_tcb = { comp = [16], pcesvn, tee_tcb_svn = [16] }
+ *
+ * dns_names grants both the subjectAltName DNS names a CSR requests and the
+ * commonNames of its subject (copied into the certificate, where TLS name
+ * checks fall back to them); a subject emailAddress is refused (csr.subject).
  *
  * att_policy_check() decides for verified claims and the request that carried
  * them; on refusal it returns BL_EPERM and a reason that begins with the

@@ -438,7 +438,10 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 			goto out_free_crls;
 		}
 	}
-	BL_TRY_GOTO(rc, att_chain_verify(chain, anchors, crls, o->at, "pck"), out_free_crls);
+	BL_TRY_GOTO(rc,
+	            att_chain_verify_crls(chain, anchors, crls, o->at, "pck", &out->chain_len,
+	                                  &out->crl_checked),
+	            out_free_crls);
 	pck = sk_X509_value(chain, 0);
 	BL_TRY_GOTO(rc, check_pck_names(chain), out_free_crls);
 	pck_key = X509_get0_pubkey(pck);

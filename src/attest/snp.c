@@ -330,6 +330,8 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 	X509 *vcek = vcek_in;
 	EVP_PKEY *key;
 	enum att_snp_product prod;
+	uint8_t chain_len = 0;
+	uint32_t crl_checked = 0;
 	int rc, vlek = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -383,7 +385,9 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 			goto out_free_crls;
 		}
 	}
-	BL_TRY_GOTO(rc, att_chain_verify(chain, anchors, crls, o->at, "snp"), out_free_crls);
+	BL_TRY_GOTO(
+	    rc, att_chain_verify_crls(chain, anchors, crls, o->at, "snp", &chain_len, &crl_checked),
+	    out_free_crls);
 	prod = product_of(sk_X509_value(chain, 1));
 	BL_TRY_GOTO(rc, check_product(&r, prod), out_free_crls);
 	key = X509_get0_pubkey(vcek);
@@ -392,6 +396,8 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 		goto out_free_crls;
 	}
 	fill_claims(&r, prod, out);
+	out->chain_len = chain_len;
+	out->crl_checked = crl_checked;
 	BL_TRY_GOTO(rc, check_tcb(vcek, &out->snp.reported_tcb), out_free_claims);
 	if (!vlek)
 		BL_TRY_GOTO(rc, check_chip_id(vcek, r.chip_id), out_free_claims);

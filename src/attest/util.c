@@ -471,10 +471,13 @@ static void subject_cn(const X509 *x, char *buf, size_t n)
 		snprintf(buf, n, "(no CN)");
 }
 
+/* *checked becomes 1 when at least one CRL of `issuer` was checked (and passed). */
 static int check_crls(const X509 *cert, const X509 *issuer, STACK_OF(X509_CRL) * crls, time_t at,
-                      const char *prefix)
+                      const char *prefix, int *checked)
 {
 	char cn[96], chk[64];
+
+	*checked = 0;
 
 	for (int i = 0; crls && i < sk_X509_CRL_num(crls); i++) {
 		X509_CRL *crl = sk_X509_CRL_value(crls, i);
@@ -503,6 +506,7 @@ static int check_crls(const X509 *cert, const X509 *issuer, STACK_OF(X509_CRL) *
 			return att_fail(BL_EVERIFY, chk,
 			                "certificate '%s' is revoked by the CRL of '%s'", sub, cn);
 		}
+		*checked = 1;
 	}
 	return 0;
 }
@@ -585,9 +589,21 @@ static int order_chain(STACK_OF(X509) * chain, const char *prefix)
 int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(X509_CRL) * crls,
                      time_t at, const char *prefix)
 {
+	return att_chain_verify_crls(chain, anchors, crls, at, prefix, NULL, NULL);
+}
+
+int att_chain_verify_crls(STACK_OF(X509) * chain, STACK_OF(X509) * anchors,
+                          STACK_OF(X509_CRL) * crls, time_t at, const char *prefix,
+                          uint8_t *n_below, uint32_t *crl_checked)
+{
 	char chk[64], cn[96];
-	int n = sk_X509_num(chain);
+	int n = sk_X509_num(chain), checked;
 	X509 *top, *anchor;
+
+	if (n_below)
+		*n_below = 0;
+	if (crl_checked)
+		*crl_checked = 0;
 
 	if (n < 1)
 		return att_fail(BL_EINVAL, prefix, "empty certificate chain");
@@ -629,8 +645,12 @@ int att_chain_verify(STACK_OF(X509) * chain, STACK_OF(X509) * anchors, STACK_OF(
 			return att_fail(BL_EVERIFY, chk, "issuer of '%s' is not a CA", cn);
 		if (!cert_sig_ok(x, iss))
 			return att_fail(BL_EVERIFY, chk, "signature of '%s' does not verify", cn);
-		BL_TRY(check_crls(x, iss, crls, at, prefix));
+		BL_TRY(check_crls(x, iss, crls, at, prefix, &checked));
+		if (checked && crl_checked && i < 32)
+			*crl_checked |= 1u << i;
 	}
+	if (n_below)
+		*n_below = (uint8_t)(n > 255 ? 255 : n);
 	ERR_clear_error();
 	return 0;
 }

@@ -24,6 +24,9 @@ void stw_config_free(struct stw_config *c)
 {
 	free(c->ca_key);
 	free(c->ca_cert);
+	for (size_t i = 0; i < c->n_crl_paths; i++)
+		free(c->crl_paths[i]);
+	free(c->crl_paths);
 	free(c->listen);
 	att_policy_free(c->policy);
 	memset(c, 0, sizeof(*c));
@@ -157,6 +160,32 @@ static int path_value(const struct bl_toml *v, const char *key, const char *base
 	return 0;
 }
 
+/* crls = ["file", …]: paths relative to the configuration, like key and cert. */
+static int crl_paths(struct stw_config *c, const struct bl_toml *v, const char *base)
+{
+	size_t n;
+
+	if (bl_toml_type(v) != BL_TOML_ARRAY)
+		return bl_err(BL_EINVAL, "line %u: [ca] crls: expected an array of paths",
+		              bl_toml_line(v));
+	n = bl_toml_array_len(v);
+	if (n > STW_MAX_CRL_FILES)
+		return bl_err(BL_ERANGE, "line %u: [ca] crls: more than %d files", bl_toml_line(v),
+		              STW_MAX_CRL_FILES);
+	for (size_t i = 0; i < c->n_crl_paths; i++)
+		free(c->crl_paths[i]);
+	free(c->crl_paths);
+	c->n_crl_paths = 0;
+	c->crl_paths = calloc(n + 1, sizeof(char *));
+	if (!c->crl_paths)
+		return bl_err(BL_ENOMEM, "config: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		BL_TRY(path_value(bl_toml_array_at(v, i), "crls", base, &c->crl_paths[i]));
+		c->n_crl_paths = i + 1;
+	}
+	return 0;
+}
+
 static int uint_value(const struct bl_toml *v, const char *sect, const char *key, long long lo,
                       long long hi, long long *out)
 {
@@ -180,6 +209,8 @@ static int parse_ca(struct stw_config *c, const struct bl_toml *t, const char *b
 			BL_TRY(path_value(v, k, base, &c->ca_key));
 		} else if (!strcmp(k, "cert")) {
 			BL_TRY(path_value(v, k, base, &c->ca_cert));
+		} else if (!strcmp(k, "crls")) {
+			BL_TRY(crl_paths(c, v, base));
 		} else if (!strcmp(k, "lifetime")) {
 			if (bl_toml_type(v) == BL_TOML_INTEGER) {
 				long long s;

@@ -2,7 +2,8 @@
  * config.h — the bailey-steward configuration file (TOML; docs/steward.md).
  *
  *   [ca]      key = "ca.key", cert = "ca.crt" (paths relative to the file),
- *             lifetime = seconds or "30d"/"12h"/"45m"/"90s" (default 28 days)
+ *             lifetime = seconds or "30d"/"12h"/"45m"/"90s" (default 28 days),
+ *             crls = ["file", …] (CRLs Steward passes to every verification)
  *   [server]  listen = "ADDR:PORT", max_connections, threads, max_body (bytes)
  *   [kvm] [sgx] [snp] [tdx]   the policy (attest/policy.h)
  *
@@ -21,6 +22,8 @@
 
 struct stw_config {
 	char *ca_key, *ca_cert; /* owned; NULL when [ca] does not name them */
+	char **crl_paths; /* owned, n_crl_paths entries ([ca] crls) */
+	size_t n_crl_paths;
 	long lifetime; /* seconds */
 	char *listen; /* owned; NULL: default */
 	unsigned max_connections, threads;
@@ -32,6 +35,7 @@ struct stw_config {
 #define STW_DEFAULT_MAX_CONNECTIONS 256
 #define STW_DEFAULT_MAX_BODY (256u * 1024)
 #define STW_MAX_BUNDLE 16
+#define STW_MAX_CRL_FILES 32
 
 /* Defaults and an empty policy. */
 BL_MUST_CHECK int stw_config_init(struct stw_config *c);

@@ -43,6 +43,8 @@ static void usage(FILE *f)
 	    "  --at TIME         judge evidence and collateral as of this RFC 3339 time\n"
 	    "                    (default: now; certificates are issued as of now)\n"
 	    "  --tcb-signing-at TIME  judge Intel's TCB signing chain as of this time\n"
+	    "                    (both freeze time: tests and audits only; a warning is\n"
+	    "                    printed at start outside --dev)\n"
 	    "  --dev             throwaway self-signed CA; accepts KVM and nil. NOT SECURE\n"
 	    "  --threads N       server threads (default: one per CPU)\n"
 	    "  --port-file F     write the bound port to F once listening\n"
@@ -118,6 +120,28 @@ static void dev_banner(void)
 	        "#####################################################################\n\n");
 }
 
+/*
+ * --at and --tcb-signing-at freeze time for verification: collateral that has
+ * expired, CRLs that have been superseded (and so revocations published
+ * since) are accepted as of then. Tests and audits need that; a production
+ * Steward must not run so by accident.
+ */
+static void frozen_time_banner(const char *at, const char *signing_at)
+{
+	fprintf(stderr, "\n"
+	                "#####################################################################\n"
+	                "##  WARNING: bailey-steward verifies evidence as of a FIXED TIME   ##\n"
+	                "##  Expired collateral, superseded CRLs and certificates revoked   ##\n"
+	                "##  since then are ACCEPTED as they were at that time. Use this    ##\n"
+	                "##  only for tests and audits, never for a CA relying parties use. ##\n"
+	                "#####################################################################\n");
+	if (at)
+		fprintf(stderr, "##  --at %s\n", at);
+	if (signing_at)
+		fprintf(stderr, "##  --tcb-signing-at %s\n", signing_at);
+	fprintf(stderr, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -136,6 +160,7 @@ int main(int argc, char **argv)
 	const char *signing_at = NULL;
 	enum bl_log_format fmt = BL_LOG_TEXT;
 	static struct stw_service svc;
+	struct stw_crl_set crls = { 0 };
 	struct stw_config cfg;
 	struct stw_server *srv = NULL;
 	struct stw_server_opts so;
@@ -183,6 +208,8 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_free_cfg;
 	}
+	if ((at || signing_at) && !dev)
+		frozen_time_banner(at, signing_at);
 	if (config && stw_config_load(&cfg, config) < 0) {
 		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
 		rc = 2;
@@ -222,6 +249,13 @@ int main(int argc, char **argv)
 			goto out_free_cfg;
 		}
 	}
+	if (stw_crls_load(&crls, cfg.crl_paths, cfg.n_crl_paths) < 0) {
+		fprintf(stderr, "bailey-steward: [ca] crls: %s\n", bl_errmsg());
+		rc = 2;
+		goto out_free_ca;
+	}
+	svc.crls = crls.v;
+	svc.n_crls = crls.n;
 	/* From here on the process that parses requests does not hold the CA key. */
 	if (stw_ca_privsep(&svc.ca) < 0) {
 		fprintf(stderr, "bailey-steward: %s\n", bl_errmsg());
@@ -258,6 +292,7 @@ int main(int argc, char **argv)
 out_stop:
 	stw_server_stop(srv);
 out_free_ca:
+	stw_crls_free(&crls);
 	stw_ca_free(&svc.ca);
 out_free_cfg:
 	stw_config_free(&cfg);

@@ -1,10 +1,15 @@
 /* service.c — CSR to certificate chain; see service.h for the contract. */
 #include "steward/service.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "attest/cert.h"
 #include "attest/csr.h"
@@ -111,6 +116,8 @@ static int verify(const struct stw_service *s, const struct att_csr *csr, time_t
 
 	opts.at = at;
 	opts.tcb_signing_at = s->tcb_signing_at;
+	opts.crls = s->crls;
+	opts.n_crls = s->n_crls;
 	if (csr->kind == ATT_KIND_KVM || csr->kind == ATT_KIND_NONE) {
 		memset(claims, 0, sizeof(*claims));
 		claims->kind = csr->kind;
@@ -129,46 +136,41 @@ static int verify(const struct stw_service *s, const struct att_csr *csr, time_t
 	return att_csr_check_binding(csr, claims->report_data, sizeof(claims->report_data));
 }
 
-unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
-                               enum att_kind *kind, struct bl_buf *leaf)
+unsigned stw_service_issue_csr(const struct stw_service *s, const struct att_csr *csr,
+                               struct bl_buf *leaf)
 {
-	struct att_csr csr;
 	struct att_claims *claims = NULL;
 	struct bl_buf tcb = BL_BUF_INIT;
 	const char *names[ATT_CSR_MAX_NAMES];
 	char name_buf[ATT_CSR_MAX_NAMES][ATT_CSR_MAX_NAME_LEN + 1];
 	time_t now = time(NULL);
 	time_t at = s->at ? s->at : now;
-	unsigned status;
 	int rc;
 
-	rc = att_csr_parse(der, len, &csr);
-	if (rc < 0)
-		return rc == BL_ENOMEM ? 503 : 400; /* a bad self-signature is malformed input */
-	*kind = csr.kind;
 	claims = malloc(sizeof(*claims));
 	if (!claims) {
 		rc = bl_err(BL_ENOMEM, "out of memory");
 		goto out_free;
 	}
-	BL_TRY_GOTO(rc, att_csr_check_key_type(&csr), out_free);
-	BL_TRY_GOTO(rc, verify(s, &csr, at, claims), out_free);
-	if (!((csr.kind == ATT_KIND_KVM || csr.kind == ATT_KIND_NONE) && s->dev_allow_all_kvm))
-		BL_TRY_GOTO(rc, att_policy_check(s->policy, claims, &csr), out_free);
-	else if (csr.n_names)
+	BL_TRY_GOTO(rc, att_csr_check_key_type(csr), out_free);
+	BL_TRY_GOTO(rc, verify(s, csr, at, claims), out_free);
+	if (!((csr->kind == ATT_KIND_KVM || csr->kind == ATT_KIND_NONE) && s->dev_allow_all_kvm))
+		BL_TRY_GOTO(rc, att_policy_check(s->policy, claims, csr), out_free);
+	else if (csr->n_names || csr->n_subject_cns || csr->subject_email)
 		BL_TRY_GOTO(rc,
-		            bl_err(BL_EPERM, "kvm.dns_names: no names are granted without a "
+		            bl_err(BL_EPERM, "kvm.dns_names: no names (subjectAltName, subject "
+		                             "commonName or emailAddress) are granted without a "
 		                             "configuration"),
 		            out_free);
-	BL_TRY_GOTO(rc, claims_der(claims, &csr, &tcb), out_free);
-	for (size_t i = 0; i < csr.n_names; i++) {
-		memcpy(name_buf[i], csr.names[i].p, csr.names[i].len);
-		name_buf[i][csr.names[i].len] = 0;
+	BL_TRY_GOTO(rc, claims_der(claims, csr, &tcb), out_free);
+	for (size_t i = 0; i < csr->n_names; i++) {
+		memcpy(name_buf[i], csr->names[i].p, csr->names[i].len);
+		name_buf[i][csr->names[i].len] = 0;
 		names[i] = name_buf[i];
 	}
-	struct stw_issue req = { .csr = &csr,
+	struct stw_issue req = { .csr = csr,
 		                 .names = names,
-		                 .n_names = csr.n_names,
+		                 .n_names = csr->n_names,
 		                 .claims = tcb.p,
 		                 .claims_len = tcb.len,
 		                 .at = s->issue_at ? s->issue_at : now,
@@ -182,9 +184,23 @@ unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, 
 	}
 
 out_free:
-	status = rc < 0 ? status_of(rc) : 200;
 	bl_buf_free(&tcb);
 	free(claims);
+	return rc < 0 ? status_of(rc) : 200;
+}
+
+unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
+                               enum att_kind *kind, struct bl_buf *leaf)
+{
+	struct att_csr csr;
+	unsigned status;
+	int rc;
+
+	rc = att_csr_parse(der, len, &csr);
+	if (rc < 0)
+		return rc == BL_ENOMEM ? 503 : 400; /* a bad self-signature is malformed input */
+	*kind = csr.kind;
+	status = stw_service_issue_csr(s, &csr, leaf);
 	att_csr_free(&csr);
 	return status;
 }
@@ -302,6 +318,97 @@ void stw_service_post(const struct stw_service *s, const char *content_type, con
 		set_error(r, 415,
 		          "Content-Type must be application/pkcs10 or "
 		          "application/vnd.steward.pkcs10-bundle.v1");
+}
+
+#define STW_MAX_CRL_FILE (16u << 20)
+
+static int read_file(const char *path, struct att_blob *out)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p = NULL;
+	long n;
+	int rc = 0;
+
+	if (!f)
+		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		rc = bl_err(BL_EIO, "%s: cannot read", path);
+		goto out_close;
+	}
+	if (n == 0 || (unsigned long)n > STW_MAX_CRL_FILE) {
+		rc = bl_err(BL_ERANGE, "%s: a CRL file must hold 1 byte to 16 MiB", path);
+		goto out_close;
+	}
+	p = malloc((size_t)n);
+	if (!p) {
+		rc = bl_err(BL_ENOMEM, "%s: out of memory", path);
+		goto out_close;
+	}
+	if (fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		rc = bl_err(BL_EIO, "%s: short read", path);
+		goto out_close;
+	}
+	out->p = p;
+	out->len = (size_t)n;
+out_close:
+	fclose(f);
+	return rc;
+}
+
+/* One DER or PEM CRL, nothing after it (DER). */
+static int is_crl(const struct att_blob *b)
+{
+	const unsigned char *q = b->p;
+	X509_CRL *crl = NULL;
+
+	if (b->len > 10 && !memcmp(b->p, "-----BEGIN", 10)) {
+		BIO *bio = BIO_new_mem_buf(b->p, (int)b->len);
+		if (bio)
+			crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	} else {
+		crl = d2i_X509_CRL(NULL, &q, (long)b->len);
+		if (crl && q != b->p + b->len) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+	}
+	ERR_clear_error();
+	X509_CRL_free(crl);
+	return crl != NULL;
+}
+
+int stw_crls_load(struct stw_crl_set *set, char *const *paths, size_t n)
+{
+	int rc = 0;
+
+	memset(set, 0, sizeof(*set));
+	if (!n)
+		return 0;
+	set->v = calloc(n, sizeof(*set->v));
+	if (!set->v)
+		return bl_err(BL_ENOMEM, "CRLs: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		BL_TRY_GOTO(rc, read_file(paths[i], &set->v[i]), out_free);
+		set->n = i + 1;
+		if (!is_crl(&set->v[i])) {
+			rc = bl_err(BL_EINVAL, "%s: not a DER or PEM CRL", paths[i]);
+			goto out_free;
+		}
+	}
+	return 0;
+out_free:
+	stw_crls_free(set);
+	return rc;
+}
+
+void stw_crls_free(struct stw_crl_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free((void *)set->v[i].p);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
 }
 
 void stw_reply_free(struct stw_reply *r)

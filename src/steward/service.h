@@ -49,8 +49,26 @@ struct stw_service {
 	time_t issue_at; /* certificates are issued as of this time; 0 = now */
 	time_t tcb_signing_at; /* attest.h att_opts.tcb_signing_at; 0 = not used */
 	long lifetime;
+	/* CRLs passed to every verification besides those the evidence carries
+	 * ([ca] crls; borrowed, e.g. from a struct stw_crl_set). */
+	const struct att_blob *crls;
+	size_t n_crls;
 	struct stw_metrics metrics;
 };
+
+/*
+ * CRL files read once at start ([ca] crls). Each must be one DER or PEM CRL
+ * of at most 16 MiB; whether it is signed by a certificate of a chain and
+ * current is judged at each verification (one past its nextUpdate refuses
+ * every request whose chain it covers, with "<chain>.crl": fail closed;
+ * refresh the files and restart).
+ */
+struct stw_crl_set {
+	struct att_blob *v; /* owned, as are the bytes each points to */
+	size_t n;
+};
+BL_MUST_CHECK int stw_crls_load(struct stw_crl_set *set, char *const *paths, size_t n);
+void stw_crls_free(struct stw_crl_set *set);
 
 struct stw_reply {
 	unsigned status;
@@ -72,5 +90,14 @@ void stw_reply_free(struct stw_reply *r);
  */
 unsigned stw_service_issue_one(const struct stw_service *s, const uint8_t *der, size_t len,
                                enum att_kind *kind, struct bl_buf *leaf);
+
+/*
+ * The same for a request already parsed (and its self-signature checked) by
+ * att_csr_parse: key type, evidence, binding, policy, issuance. Exposed so
+ * that tests can alter a real request below its self-signature (its
+ * evidence, its subject), which no client can do without the CSR's key.
+ */
+unsigned stw_service_issue_csr(const struct stw_service *s, const struct att_csr *csr,
+                               struct bl_buf *leaf);
 
 #endif

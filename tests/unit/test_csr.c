@@ -330,6 +330,46 @@ static void test_workload_parse(void **state)
 	bl_buf_free(&b);
 }
 
+/* The subject Name is read strictly; its commonNames and emailAddress are recorded. */
+static void test_subject(void **state)
+{
+	(void)state;
+	/* CN=a.example (UTF8String), O=x (PrintableString) in one RDN, then emailAddress=e */
+	static const uint8_t good[] = {
+		0x30, 0x2c, 0x31, 0x19, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c,
+		0x07, 'a',  '.',  'e',  'x',  'a',  'm',  'p',  0x30, 0x07, 0x06, 0x03,
+		0x55, 0x04, 0x0a, 0x13, 0x00, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x2a,
+		0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01, 0x16, 0x00,
+	};
+	static const uint8_t empty_rdn[] = { 0x30, 0x02, 0x31, 0x00 };
+	static const uint8_t not_set[] = { 0x30, 0x02, 0x30, 0x00 };
+	static const uint8_t no_value[] = { 0x30, 0x09, 0x31, 0x07, 0x30, 0x05,
+		                            0x06, 0x03, 0x55, 0x04, 0x03 };
+	static const uint8_t trailing[] = { 0x30, 0x00, 0x00 };
+	static const uint8_t truncated[] = { 0x30, 0x04, 0x31, 0x02, 0x30 };
+	struct att_csr csr;
+
+	memset(&csr, 0, sizeof(csr));
+	assert_int_equal(att_csr_set_subject(&csr, good, sizeof(good)), 0);
+	assert_int_equal(csr.n_subject_cns, 1);
+	assert_int_equal(csr.subject_cns[0].tag, 0x0c);
+	assert_int_equal(csr.subject_cns[0].len, 7);
+	assert_memory_equal(csr.subject_cns[0].p, "a.examp", 7);
+	assert_true(csr.subject_email);
+	assert_ptr_equal(csr.subject, good);
+	assert_int_equal(att_csr_set_subject(&csr, empty_rdn, sizeof(empty_rdn)), BL_EINVAL);
+	assert_int_equal(att_csr_set_subject(&csr, not_set, sizeof(not_set)), BL_EINVAL);
+	assert_true(att_csr_set_subject(&csr, no_value, sizeof(no_value)) < 0);
+	assert_true(att_csr_set_subject(&csr, trailing, sizeof(trailing)) < 0);
+	assert_true(att_csr_set_subject(&csr, truncated, sizeof(truncated)) < 0);
+	/* An empty subject (Enarx's) has neither. */
+	assert_int_equal(att_csr_set_subject(&csr, good, 2), BL_EINVAL); /* length says 0x2c */
+	static const uint8_t empty[] = { 0x30, 0x00 };
+	assert_int_equal(att_csr_set_subject(&csr, empty, sizeof(empty)), 0);
+	assert_int_equal(csr.n_subject_cns, 0);
+	assert_false(csr.subject_email);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_built_kvm_workload_names),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_workload_parse),
+		cmocka_unit_test(test_subject),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,6 +98,8 @@ static void snp_claims(struct att_claims *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = ATT_KIND_SNP;
+	c->chain_len = 2; /* VCEK, ASK: the ARK's CRL checked the ASK */
+	c->crl_checked = 2;
 	memset(c->measurement, 0xaa, 48);
 	c->measurement_len = 48;
 	memset(c->signer, 0xbb, 48);
@@ -196,6 +198,8 @@ static void sgx_claims(struct att_claims *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = ATT_KIND_SGX;
+	c->chain_len = 2; /* PCK, PCK CA: both CRLs checked */
+	c->crl_checked = 3;
 	memset(c->sgx.mrenclave, 0xaa, 32);
 	memset(c->sgx.mrsigner, 0xcc, 32);
 	c->sgx.attributes[0] = 0x05; /* INIT | MODE64BIT */
@@ -287,6 +291,8 @@ static void test_tdx(void **state)
 	assert_non_null(p);
 	memset(&c, 0, sizeof(c));
 	c.kind = ATT_KIND_TDX;
+	c.chain_len = 2;
+	c.crl_checked = 3;
 	memset(c.tdx.mrtd, 0xaa, 48);
 	memset(c.tdx.mrconfigid, 0xbb, 48);
 	c.tdx.tee_tcb_svn[0] = 3;
@@ -346,6 +352,130 @@ static void test_workload_and_names(void **state)
 	att_policy_free(p);
 }
 
+/* Regression (review of issue 5, HIGH): the evidence's CRLs are the client's choice; by
+ * default every link that has a CRL must have been checked against one. */
+static void test_require_crls(void **state)
+{
+	(void)state;
+	struct att_policy *p = load("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	                            "policy_flags = [\"SMT\"]\n"
+	                            "[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	                            "allowed_tcb_status = [\"SWHardeningNeeded\"]\n");
+	struct att_policy *off =
+	    load("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	         "policy_flags = [\"SMT\"]\nrequire_crls = false\n"
+	         "[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	         "allowed_tcb_status = [\"SWHardeningNeeded\"]\nrequire_crls = false\n");
+	struct att_claims c;
+	struct att_csr snp = csr_of(ATT_KIND_SNP), sgx = csr_of(ATT_KIND_SGX);
+
+	assert_non_null(p);
+	assert_non_null(off);
+	snp_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.crl_checked = 0; /* no ARK CRL: a revoked ASK would pass */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+	assert_int_equal(att_policy_check(off, &c, &snp), 0);
+	c.crl_checked = 1; /* an ASK CRL does not stand in for the ARK's */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+	c.chain_len = 0; /* no chain checked at all */
+	expect_refused(p, &c, &snp, "snp.require_crls");
+
+	sgx_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &sgx), 0);
+	c.crl_checked = 2; /* the PCK CA's CRL missing: a revoked PCK would pass */
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	c.crl_checked = 1; /* the root's CRL missing: a revoked PCK CA would pass */
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	c.crl_checked = 0;
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	assert_int_equal(att_policy_check(off, &c, &sgx), 0);
+	c.chain_len = 3; /* a longer chain needs every link */
+	c.crl_checked = 3;
+	expect_refused(p, &c, &sgx, "sgx.require_crls");
+	expect_error("[kvm]\nallow = true\nrequire_crls = true\n", "unknown key 'require_crls'");
+	expect_error("[sgx]\nallow = true\nhash = [\"" H32A "\"]\nrequire_crls = 1\n",
+	             "expected bool");
+	att_policy_free(p);
+	att_policy_free(off);
+}
+
+/* Review of issue 5: the VMPL the report was requested at, and Intel's TCB evaluation data
+ * number, are policy. */
+static void test_vmpl_and_tcb_evaluation(void **state)
+{
+	(void)state;
+	const char *snp_base = "[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	                       "policy_flags = [\"SMT\"]\n";
+	char text[512];
+	struct att_policy *p;
+	struct att_claims c;
+	struct att_csr snp = csr_of(ATT_KIND_SNP), sgx = csr_of(ATT_KIND_SGX),
+	               tdx = csr_of(ATT_KIND_TDX);
+
+	/* Default: VMPL 0 only. */
+	p = load(snp_base);
+	assert_non_null(p);
+	snp_claims(&c);
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 1;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	/* vmpl = N: 0..N. */
+	snprintf(text, sizeof(text), "%svmpl = 2\n", snp_base);
+	p = load(text);
+	assert_non_null(p);
+	c.snp.vmpl = 2;
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 3;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	/* vmpl = [..]: exactly those. */
+	snprintf(text, sizeof(text), "%svmpl = [1, 3]\n", snp_base);
+	p = load(text);
+	assert_non_null(p);
+	c.snp.vmpl = 3;
+	assert_int_equal(att_policy_check(p, &c, &snp), 0);
+	c.snp.vmpl = 0;
+	expect_refused(p, &c, &snp, "snp.vmpl");
+	att_policy_free(p);
+	snprintf(text, sizeof(text), "%svmpl = 4\n", snp_base);
+	expect_error(text, "outside 0..3");
+	snprintf(text, sizeof(text), "%svmpl = []\n", snp_base);
+	expect_error(text, "empty list");
+	expect_error("[sgx]\nallow = true\nhash = [\"" H32A "\"]\nvmpl = 0\n",
+	             "unknown key 'vmpl'");
+	expect_error("[snp]\nallow = true\nhash = [\"" H48A "\"]\n"
+	             "min_tcb_evaluation_data_number = 1\n",
+	             "unknown key 'min_tcb_evaluation_data_number'");
+
+	/* SGX and TDX: TCB info at least this evaluation number; none (0) is below any. */
+	p = load("[sgx]\nallow = true\nhash = [\"" H32A "\"]\n"
+	         "allowed_tcb_status = [\"SWHardeningNeeded\"]\n"
+	         "min_tcb_evaluation_data_number = 17\n"
+	         "[tdx]\nallow = true\nhash = [\"" H48A "\"]\n"
+	         "min_tcb_evaluation_data_number = 17\n");
+	assert_non_null(p);
+	sgx_claims(&c);
+	c.tcb_eval_num = 17;
+	assert_int_equal(att_policy_check(p, &c, &sgx), 0);
+	c.tcb_eval_num = 16;
+	expect_refused(p, &c, &sgx, "sgx.min_tcb_evaluation_data_number");
+	c.tcb_eval_num = 0;
+	expect_refused(p, &c, &sgx, "sgx.min_tcb_evaluation_data_number");
+	memset(&c, 0, sizeof(c));
+	c.kind = ATT_KIND_TDX;
+	c.chain_len = 2;
+	c.crl_checked = 3;
+	memset(c.tdx.mrtd, 0xaa, 48);
+	c.tcb_status = ATT_TCB_UP_TO_DATE;
+	c.tcb_eval_num = 18;
+	assert_int_equal(att_policy_check(p, &c, &tdx), 0);
+	c.tcb_eval_num = 3;
+	expect_refused(p, &c, &tdx, "tdx.min_tcb_evaluation_data_number");
+	att_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_sgx),
 		cmocka_unit_test(test_tdx),
 		cmocka_unit_test(test_workload_and_names),
+		cmocka_unit_test(test_require_crls),
+		cmocka_unit_test(test_vmpl_and_tcb_evaluation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/err.h>
@@ -34,7 +35,7 @@
 	"id_key_digest = [\"d71a4d1da440d515cd69fbb1314acf4221726e82768a8bf6e4a4063ed542ac78349c8" \
 	"145b4666a4242a91a374387b473\"]\n"                                                         \
 	"abi = \"1.51\"\npolicy_flags = [\"SMT\"]\nplatform_info_flags = [\"SMT\"]\n"              \
-	"min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }\n"
+	"min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }\nvmpl = 0\n"
 
 #define SGX_POLICY                                                                                 \
 	"[sgx]\nallow = true\n"                                                                    \
@@ -44,7 +45,8 @@
 	"allowed_tcb_status = [\"OutOfDate\"]\n"                                                   \
 	"allowed_advisories = [\"INTEL-SA-00586\", \"INTEL-SA-00614\", \"INTEL-SA-00615\", "       \
 	"\"INTEL-SA-00657\"]\n"                                                                    \
-	"min_tcb = { comp = [4,4,3,3,255,255,0,0,0,0,0,0,0,0,0,0], pcesvn = 11 }\n"
+	"min_tcb = { comp = [4,4,3,3,255,255,0,0,0,0,0,0,0,0,0,0], pcesvn = 11 }\n"                \
+	"min_tcb_evaluation_data_number = 14\n"
 
 static const char base_policy[] = SNP_POLICY SGX_POLICY;
 
@@ -63,6 +65,7 @@ static const struct {
 	{ "snp = 6", "snp = 7", "snp.min_tcb" },
 	{ "bootloader = 2", "bootloader = 3", "snp.min_tcb" },
 	{ "[snp]\nallow = true", "[snp]\nallow = false", "snp.allow" },
+	{ "vmpl = 0", "vmpl = [1, 2]", "snp.vmpl" },
 	{ "hash = [\"4046", "hash = [\"5046", "sgx.hash" },
 	{ "signer = [\"7a49", "signer = [\"8a49", "sgx.signer" },
 	{ "enclave_security_version = 0", "enclave_security_version = 1",
@@ -74,6 +77,8 @@ static const struct {
 	{ "comp = [4,4", "comp = [5,4", "sgx.min_tcb" },
 	{ "pcesvn = 11", "pcesvn = 12", "sgx.min_tcb" },
 	{ "[sgx]\nallow = true", "[sgx]\nallow = false", "sgx.allow" },
+	{ "min_tcb_evaluation_data_number = 14", "min_tcb_evaluation_data_number = 15",
+	  "sgx.min_tcb_evaluation_data_number" },
 };
 
 static uint8_t *slurp(const char *rel, size_t *len)
@@ -529,6 +534,344 @@ static void test_media_and_bundle(void **state)
 	bl_buf_free(&bundle);
 }
 
+/* DER of a Name with one attribute (txt "CN", "emailAddress") as UTF8String. */
+static size_t name_der(const char *attr, const char *value, uint8_t *out, size_t cap)
+{
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *d = NULL;
+	int len;
+
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, attr, MBSTRING_UTF8,
+	                                            (const unsigned char *)value, -1, -1, 0),
+	                 1);
+	len = i2d_X509_NAME(n, &d);
+	assert_true(len > 0 && (size_t)len <= cap);
+	memcpy(out, d, (size_t)len);
+	OPENSSL_free(d);
+	X509_NAME_free(n);
+	return (size_t)len;
+}
+
+/* Issue a parsed request (as altered below its self-signature); the reason on refusal. */
+static unsigned issue_parsed(struct fixture *fx, const struct att_csr *csr, X509 **leaf)
+{
+	struct bl_buf out = BL_BUF_INIT;
+	unsigned st;
+
+	bl_err_clear();
+	st = stw_service_issue_csr(&fx->svc, csr, &out);
+	if (leaf) {
+		const unsigned char *p = out.p;
+		*leaf = st == 200 ? d2i_X509(NULL, &p, (long)out.len) : NULL;
+	}
+	bl_buf_free(&out);
+	return st;
+}
+
+/*
+ * Regression (review of issue 5, HIGH): the subject is copied into the
+ * certificate, and X509_check_host() accepts a certificate without DNS SANs
+ * for its subject commonName. A CN that policy does not grant must be
+ * refused, or a CSR with CN=victim.example and no SAN gets a certificate
+ * for victim.example past `dns_names`.
+ */
+static void test_subject_cn_is_granted_like_a_name(void **state)
+{
+	struct fixture *fx = *state;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct bl_buf csr = BL_BUF_INIT;
+	struct att_csr_req req = { .kind = ATT_KIND_KVM, .subject_cn = "victim.example" };
+	struct att_csr parsed;
+	uint8_t name[256];
+	size_t nlen;
+	X509 *leaf;
+
+	setup_service(fx, "[kvm]\nallow = true\ndns_names = [\"*.apps.example.com\"]\n", 1);
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	leaf = post(fx, csr.p, csr.len, 403);
+	assert_null(leaf);
+	assert_non_null(strstr(bl_errmsg(), "kvm.dns_names"));
+	assert_non_null(strstr(bl_errmsg(), "victim.example"));
+	/* Without a configuration (--dev alone) no name at all is granted. */
+	fx->svc.dev_allow_all_kvm = 1;
+	X509_free(post(fx, csr.p, csr.len, 403));
+	fx->svc.dev_allow_all_kvm = 0;
+	/* A wildcard CN would cover every name under the grant at once. */
+	bl_buf_reset(&csr);
+	req.subject_cn = "*.apps.example.com";
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	X509_free(post(fx, csr.p, csr.len, 403));
+	/* A granted CN is issued, and matches as that name only. */
+	bl_buf_reset(&csr);
+	req.subject_cn = "x.apps.example.com";
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	leaf = post(fx, csr.p, csr.len, 200);
+	assert_int_equal(X509_check_host(leaf, "x.apps.example.com", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_host(leaf, "victim.example", 0, 0, NULL), 0);
+	X509_free(leaf);
+	/* No CN: issued. */
+	bl_buf_reset(&csr);
+	req.subject_cn = NULL;
+	assert_int_equal(att_csr_build(k, &req, &csr), 0);
+	X509_free(post(fx, csr.p, csr.len, 200));
+	/* emailAddress: X509_check_email falls back to it; no policy grants one. */
+	assert_int_equal(att_csr_parse(csr.p, csr.len, &parsed), 0);
+	nlen = name_der("emailAddress", "victim@example.com", name, sizeof(name));
+	assert_int_equal(att_csr_set_subject(&parsed, name, nlen), 0);
+	assert_int_equal(issue_parsed(fx, &parsed, NULL), 403);
+	assert_memory_equal(bl_errmsg(), "csr.subject", 11);
+	att_csr_free(&parsed);
+	bl_buf_free(&csr);
+	EVP_PKEY_free(k);
+
+	/* The real CSRs under a policy that matches them: their empty subject is issued; a CN
+	 * put in below the self-signature (no client can: the CSR key signs the subject) is
+	 * refused naming dns_names. */
+	if (!fx->snp || !fx->sgx)
+		skip();
+	setup_service(fx, base_policy, 0);
+	nlen = name_der("CN", "victim.example", name, sizeof(name));
+	for (int i = 0; i < 2; i++) {
+		const char *check = i ? "sgx.dns_names" : "snp.dns_names";
+		assert_int_equal(
+		    att_csr_parse(i ? fx->sgx : fx->snp, i ? fx->sgx_len : fx->snp_len, &parsed),
+		    0);
+		assert_int_equal(parsed.subject_len, 2); /* real Enarx CSRs: an empty subject */
+		assert_int_equal(issue_parsed(fx, &parsed, &leaf), 200);
+		X509_free(leaf);
+		assert_int_equal(att_csr_set_subject(&parsed, name, nlen), 0);
+		assert_int_equal(issue_parsed(fx, &parsed, &leaf), 403);
+		if (strncmp(bl_errmsg(), check, strlen(check)))
+			fail_msg("%s: %s", check, bl_errmsg());
+		att_csr_free(&parsed);
+	}
+}
+
+/*
+ * Re-encode a CrlList TLV keeping the entries whose URL contains none of the
+ * NULL-terminated `drop` strings (drop[0] == NULL: keep all; drop == NULL:
+ * keep none).
+ */
+static void crl_list_filter(struct bl_cur *c, const char *const *drop, struct bl_buf *out)
+{
+	struct att_tlv list, seqof, entry, url;
+	size_t start = out->len, inner;
+
+	assert_int_equal(att_tlv_expect(c, 0x30, "CrlList", &list), 0);
+	assert_int_equal(att_tlv_expect(&list.body, 0x30, "crls", &seqof), 0);
+	inner = out->len;
+	while (!bl_cur_eof(&seqof.body)) {
+		struct bl_cur e;
+		int keep = drop != NULL;
+
+		assert_int_equal(att_tlv_expect(&seqof.body, 0x30, "entry", &entry), 0);
+		e = entry.body;
+		assert_int_equal(att_tlv_expect(&e, 0x0c, "url", &url), 0);
+		for (size_t i = 0; drop && drop[i]; i++)
+			if (memmem(url.body.base, url.body.len, drop[i], strlen(drop[i])))
+				keep = 0;
+		if (keep)
+			assert_int_equal(bl_buf_append(out, entry.raw, entry.raw_len), 0);
+	}
+	assert_int_equal(att_tlv_wrap(out, inner, 0x30), 0);
+	assert_int_equal(att_tlv_wrap(out, start, 0x30), 0);
+}
+
+/* The evidence of a real request with some of its CRLs left out (see crl_list_filter). */
+static void evidence_without_crls(const struct att_csr *csr, const char *const *drop,
+                                  struct bl_buf *out)
+{
+	struct bl_cur c = bl_cur_make(csr->evidence, csr->evidence_len);
+	struct att_tlv outer, certs, t;
+
+	bl_buf_reset(out);
+	assert_int_equal(att_tlv_expect(&c, 0x30, "evidence", &outer), 0);
+	if (csr->kind == ATT_KIND_SNP) {
+		/* SEQUENCE { SEQUENCE { vcek Certificate, crl CrlList }, report OCTET STRING } */
+		assert_int_equal(att_tlv_expect(&outer.body, 0x30, "certs", &certs), 0);
+		assert_int_equal(att_tlv_expect(&certs.body, 0x30, "vcek", &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+		crl_list_filter(&certs.body, drop, out);
+		assert_int_equal(att_tlv_wrap(out, 0, 0x30), 0);
+	} else {
+		/* SEQUENCE { quote OCTET STRING, crl CrlList, tcb SEQUENCE, ... } */
+		assert_int_equal(att_tlv_expect(&outer.body, 0x04, "quote", &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+		crl_list_filter(&outer.body, drop, out);
+	}
+	while (!bl_cur_eof(&outer.body)) {
+		assert_int_equal(att_tlv_read(&outer.body, &t), 0);
+		assert_int_equal(bl_buf_append(out, t.raw, t.raw_len), 0);
+	}
+	assert_int_equal(att_tlv_wrap(out, 0, 0x30), 0);
+}
+
+/*
+ * Regression (review of issue 5, HIGH): the CRLs inside the evidence are the
+ * client's choice, and Steward passed none of its own, so leaving them out
+ * skipped every revocation check. A client cannot re-sign a real CSR with
+ * other evidence (the evidence binds the CSR key), so this test alters the
+ * parsed request below its self-signature and runs the rest of Steward's
+ * path (stw_service_issue_csr: verification, binding, policy, issuance).
+ */
+static void test_crls_required(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const keep_all[] = { NULL };
+	static const char *const no_milan[] = { "Milan", NULL };
+	static const char *const no_genoa[] = { "Genoa", NULL };
+	static const char *const no_platform[] = { "ca=platform", NULL };
+	static const char *const no_root[] = { "RootCA", NULL };
+	struct {
+		int sgx;
+		const char *const *drop;
+		unsigned want;
+		uint32_t checked; /* claims.crl_checked after verification */
+	} cases[] = {
+		{ 0, keep_all, 200, 2 }, /* the ARK's CRL checked the ASK; none lists VCEKs */
+		{ 0, no_genoa, 200, 2 }, /* another product's CRL is not needed */
+		{ 0, no_milan, 403, 0 },    { 0, NULL, 403, 0 },
+		{ 1, keep_all, 200, 3 }, /* root CRL (PCK CA) and Platform CA CRL (PCK) */
+		{ 1, no_platform, 403, 2 }, { 1, no_root, 403, 1 },
+		{ 1, NULL, 403, 0 },
+	};
+	struct bl_buf ev = BL_BUF_INIT;
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *check = cases[i].sgx ? "sgx.require_crls" : "snp.require_crls";
+		struct att_csr csr;
+		struct att_claims claims;
+		struct att_opts o = { .at = fx->svc.at };
+
+		assert_int_equal(att_csr_parse(cases[i].sgx ? fx->sgx : fx->snp,
+		                               cases[i].sgx ? fx->sgx_len : fx->snp_len, &csr),
+		                 0);
+		evidence_without_crls(&csr, cases[i].drop, &ev);
+		csr.evidence = ev.p;
+		csr.evidence_len = ev.len;
+		/* The verifier accepts evidence without CRLs and says what it checked. */
+		assert_int_equal(att_evidence_verify(csr.kind, ev.p, ev.len, &o, &claims), 0);
+		assert_int_equal(claims.chain_len, 2);
+		assert_int_equal(claims.crl_checked, cases[i].checked);
+		setup_service(fx, base_policy, 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), cases[i].want);
+		if (cases[i].want == 403 && strncmp(bl_errmsg(), check, strlen(check)))
+			fail_msg("case %zu: %s", i, bl_errmsg());
+		/* require_crls = false is an explicit choice that accepts it. */
+		setup_service(
+		    fx, SNP_POLICY "require_crls = false\n" SGX_POLICY "require_crls = false\n", 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), 200);
+		att_csr_free(&csr);
+	}
+	bl_buf_free(&ev);
+}
+
+/* Write each CRL of a real request's evidence to dir/crl<i>.der; returns how many. */
+static size_t write_evidence_crls(const struct att_csr *csr, const char *dir, char paths[][128])
+{
+	struct bl_cur c = bl_cur_make(csr->evidence, csr->evidence_len);
+	struct att_tlv outer, t, list, seqof, entry, url, crl;
+	size_t n = 0;
+
+	assert_int_equal(att_tlv_expect(&c, 0x30, "evidence", &outer), 0);
+	if (csr->kind == ATT_KIND_SNP) {
+		assert_int_equal(att_tlv_expect(&outer.body, 0x30, "certs", &t), 0);
+		outer.body = t.body;
+	}
+	assert_int_equal(att_tlv_read(&outer.body, &t), 0); /* vcek or quote */
+	assert_int_equal(att_tlv_expect(&outer.body, 0x30, "CrlList", &list), 0);
+	assert_int_equal(att_tlv_expect(&list.body, 0x30, "crls", &seqof), 0);
+	while (!bl_cur_eof(&seqof.body)) {
+		FILE *f;
+
+		assert_int_equal(att_tlv_expect(&seqof.body, 0x30, "entry", &entry), 0);
+		assert_int_equal(att_tlv_expect(&entry.body, 0x0c, "url", &url), 0);
+		assert_int_equal(att_tlv_expect(&entry.body, 0x30, "crl", &crl), 0);
+		snprintf(paths[n], 128, "%s/crl%zu.der", dir, n);
+		f = fopen(paths[n], "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(crl.raw, 1, crl.raw_len, f), crl.raw_len);
+		fclose(f);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * [ca] crls: CRLs Steward loads itself are used with (or instead of) those in
+ * the evidence, so require_crls holds for evidence that carries none.
+ */
+static void test_configured_crls(void **state)
+{
+	struct fixture *fx = *state;
+	char dir[] = "/tmp/stw-crls-XXXXXX";
+	char paths[8][128], *ptrs[9];
+	struct stw_crl_set set;
+	struct bl_buf ev = BL_BUF_INIT;
+	struct stw_config cfg;
+	const char *conf = "[ca]\ncrls = [\"a.crl\", \"/abs/b.crl\"]\n";
+
+	/* Parsing: paths relative to the configuration; an array is required. */
+	assert_int_equal(stw_config_init(&cfg), 0);
+	assert_int_equal(stw_config_parse(&cfg, conf, strlen(conf), "/etc/bailey"), 0);
+	assert_int_equal(cfg.n_crl_paths, 2);
+	assert_string_equal(cfg.crl_paths[0], "/etc/bailey/a.crl");
+	assert_string_equal(cfg.crl_paths[1], "/abs/b.crl");
+	stw_config_free(&cfg);
+	assert_int_equal(stw_config_init(&cfg), 0);
+	assert_true(stw_config_parse(&cfg, "[ca]\ncrls = \"a.crl\"\n", 19, NULL) < 0);
+	assert_non_null(strstr(bl_errmsg(), "crls"));
+	stw_config_free(&cfg);
+
+	if (!fx->snp || !fx->sgx)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	for (int k = 0; k < 2; k++) {
+		struct att_csr csr;
+		size_t n;
+
+		assert_int_equal(
+		    att_csr_parse(k ? fx->sgx : fx->snp, k ? fx->sgx_len : fx->snp_len, &csr), 0);
+		n = write_evidence_crls(&csr, dir, paths);
+		assert_true(n >= 2);
+		for (size_t i = 0; i < n; i++)
+			ptrs[i] = paths[i];
+		assert_int_equal(stw_crls_load(&set, ptrs, n), 0);
+		assert_int_equal(set.n, n);
+		evidence_without_crls(&csr, NULL, &ev); /* none of its CRLs */
+		csr.evidence = ev.p;
+		csr.evidence_len = ev.len;
+		setup_service(fx, base_policy, 0);
+		assert_int_equal(issue_parsed(fx, &csr, NULL), 403); /* none given: refused */
+		fx->svc.crls = set.v;
+		fx->svc.n_crls = set.n;
+		if (issue_parsed(fx, &csr, NULL) != 200) /* Steward's own: issued */
+			fail_msg("kind %d: %s", k, bl_errmsg());
+		fx->svc.crls = NULL;
+		fx->svc.n_crls = 0;
+		stw_crls_free(&set);
+		for (size_t i = 0; i < n; i++)
+			unlink(paths[i]);
+		att_csr_free(&csr);
+	}
+	/* Not a CRL, or missing: refused at load (start), naming the file. */
+	snprintf(paths[0], 128, "%s/junk.crl", dir);
+	FILE *f = fopen(paths[0], "wb");
+	assert_non_null(f);
+	fputs("not a CRL", f);
+	fclose(f);
+	ptrs[0] = paths[0];
+	assert_int_equal(stw_crls_load(&set, ptrs, 1), BL_EINVAL);
+	assert_non_null(strstr(bl_errmsg(), "junk.crl"));
+	unlink(paths[0]);
+	assert_int_equal(stw_crls_load(&set, ptrs, 1), BL_EIO);
+	rmdir(dir);
+	bl_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +882,9 @@ int main(void)
 		cmocka_unit_test(test_binding_and_key_type),
 		cmocka_unit_test(test_tdx_flow),
 		cmocka_unit_test(test_media_and_bundle),
+		cmocka_unit_test(test_subject_cn_is_granted_like_a_name),
+		cmocka_unit_test(test_crls_required),
+		cmocka_unit_test(test_configured_crls),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -45,6 +45,7 @@ hash = ["ff717ae719840c93c1fca3b7db96488454c3c21b43531488eecff51cfed3febcd91da8b
 signer = ["7dc22240a8344fce6ba5f22ffbedabc52d4123ae0ba1c59796e521b953916b503f223b15c4429e7d8c5489ad71f1e193"]
 abi = "1.51"
 min_tcb = { bootloader = 2, tee = 0, snp = 6, microcode = 93 }
+vmpl = 0
 """
 SGX_POLICY = """
 [sgx]
@@ -54,6 +55,7 @@ signer = ["7a49a07df0f8e90a6e1d9a63e3c696d9c844f0e3f8739b21daa640f99facc48a"]
 misc_select = ["EXINFO"]
 allowed_tcb_status = ["OutOfDate"]
 allowed_advisories = ["INTEL-SA-00586", "INTEL-SA-00614", "INTEL-SA-00615", "INTEL-SA-00657"]
+min_tcb_evaluation_data_number = 14
 """
 
 
@@ -154,6 +156,10 @@ def main():
         check("server starts", srv.port > 0, srv.stderr())
         if srv.port == 0:
             return finish()
+
+        check("--at outside --dev warns loudly at start",
+              "WARNING" in srv.stderr() and "FIXED TIME" in srv.stderr()
+              and "--at " + AT in srv.stderr(), srv.stderr())
 
         kids = []
         for d in os.listdir("/proc"):
@@ -274,10 +280,31 @@ def main():
               (st, data))
         srv.stop()
 
+        # The review's policy keys, one field each (VMPL, TCB evaluation data number).
+        bad = os.path.join(tmp, "bad2.toml")
+        open(bad, "w").write('[ca]\nkey = "ca/ca.key"\ncert = "ca/ca.crt"\n'
+                             + SNP_POLICY.replace("vmpl = 0", "vmpl = [1]")
+                             + SGX_POLICY.replace("data_number = 14", "data_number = 15"))
+        srv = Server(tmp, ["--config", bad, "--at", AT], "bad2")
+        st, _, data = srv.request("POST", "/", snp, "application/pkcs10")
+        check("snp vmpl not permitted is 403 snp.vmpl", st == 403 and data.startswith(b"snp.vmpl"),
+              (st, data))
+        st, _, data = srv.request("POST", "/", sgx, "application/pkcs10")
+        check("old TCB evaluation number is 403",
+              st == 403 and data.startswith(b"sgx.min_tcb_evaluation_data_number"), (st, data))
+        srv.stop()
+
         # Expired collateral when judged as of now.
         srv = Server(tmp, ["--config", conf], "now")
         st, _, data = srv.request("POST", "/", sgx, "application/pkcs10")
         check("expired collateral as of now is 403", st == 403, (st, data))
+        check("no frozen-time warning without --at", "FIXED TIME" not in srv.stderr(),
+              srv.stderr())
+        srv.stop()
+        srv = Server(tmp, ["--config", conf, "--tcb-signing-at", AT], "signing-at")
+        check("--tcb-signing-at outside --dev warns loudly at start",
+              srv.port > 0 and "FIXED TIME" in srv.stderr()
+              and "--tcb-signing-at " + AT in srv.stderr(), srv.stderr())
         srv.stop()
 
         # --dev: throwaway CA, KVM accepted, loudly.
@@ -294,6 +321,15 @@ def main():
                         os.path.join(tmp, "dev-leaf.pem"))
             check("--dev chain verifies", v.returncode == 0, v.stderr)
         check("--dev says so loudly", "WARNING" in srv.stderr() and "NOT" in srv.stderr())
+        # A subject CN is a name (X509_check_host falls back to it without a DNS SAN):
+        # a nil request made by `openssl req` with CN=victim.example is refused.
+        key = os.path.join(tmp, "nil.key")
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        for cn, want in (("/CN=victim.example", 403), ("/", 200)):
+            req = openssl("req", "-new", "-key", key, "-subj", cn, "-outform", "DER").stdout
+            st, _, data = srv.request("POST", "/", req, "application/pkcs10")
+            check(f"--dev: nil request with subject {cn!r} is {want}",
+                  st == want and (want == 200 or data.startswith(b"kvm.dns_names")), (st, data))
         srv.stop()
 
         # Configuration errors at start name the line.
@@ -308,6 +344,12 @@ def main():
         r = subprocess.run([STEWARD, "--config", kv], capture_output=True, timeout=20)
         check("[kvm] allow without --dev refused at start",
               r.returncode == 2 and b"--dev" in r.stderr, r.stderr)
+        badcrl = os.path.join(tmp, "crl.toml")
+        open(badcrl, "w").write('[ca]\nkey = "ca/ca.key"\ncert = "ca/ca.crt"\n'
+                                'crls = ["steward.toml"]\n' + SNP_POLICY)
+        r = subprocess.run([STEWARD, "--config", badcrl], capture_output=True, timeout=20)
+        check("[ca] crls naming a file that is not a CRL refused at start",
+              r.returncode == 2 and b"steward.toml: not a DER or PEM CRL" in r.stderr, r.stderr)
         r = subprocess.run([STEWARD, "--config", conf, "--at", "yesterday"],
                            capture_output=True, timeout=20)
         check("bad --at refused", r.returncode == 2 and b"RFC 3339" in r.stderr, r.stderr)
