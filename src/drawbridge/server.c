@@ -62,6 +62,7 @@ struct req {
 	struct dbr_blob_writer w;
 	int w_open;
 	uint64_t declared; /* Content-Length */
+	uint64_t received; /* body bytes taken so far: never more than declared */
 	struct bl_digest_set claimed; /* Content-Digest */
 	int has_expected;
 	struct dbr_entry expected; /* the parent's entry for a tree node */
@@ -974,6 +975,19 @@ static void finish_put(struct srv *s, struct req *r)
 
 static void consume(struct req *r, const char *data, size_t n)
 {
+	/*
+	 * A chunked body is not bounded by its Content-Length header: without
+	 * this check it would stream past the parent's length and --max-file.
+	 */
+	if (n > r->declared - r->received) {
+		set_status(r, 400, "Body longer than its Content-Length of %llu bytes",
+		           (unsigned long long)r->declared);
+		if (r->w_open)
+			dbr_blob_abort(&r->w);
+		r->w_open = 0;
+		return;
+	}
+	r->received += n;
 	if (r->up == UP_MEM || (r->up == UP_BLOB && r->body.limit)) {
 		if (bl_buf_append(&r->body, data, n) < 0) {
 			set_status(r, 413, "Body larger than %zu bytes", r->body.limit);

@@ -749,6 +749,40 @@ def test_body_budget(tmp):
     shutil.rmtree(s.store, ignore_errors=True)
 
 
+def test_chunked_overflow(s, alice):
+    """A chunked body longer than its Content-Length (which the parent's entry fixed)
+    must not stream past it to disk: neither --max-file nor the entry's length would
+    bound the temporary file otherwise."""
+    tree = {"f.txt": (b"hello", "text/plain")}
+    root_e, order = tree_entries(tree)
+    rb = canon(root_e)
+    s.req("PUT", API + "/alice/pub/_tag/3.5.0", rb, {"Content-Digest": cdigest(rb)}, alice, ENTRY_T)
+    s.put_node("/alice/pub/_tag/3.5.0/tree", order[0][1], DIR_T, alice)
+    tmpdir = os.path.join(s.store, "tmp")
+    sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sk.sendall((f"PUT {API}/alice/pub/_tag/3.5.0/tree/f.txt HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Type: text/plain\r\nContent-Digest: {cdigest(b'hello')}\r\n"
+                f"Authorization: Bearer {alice}\r\nContent-Length: 5\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n").encode())
+    chunk = b"A" * (1 << 16)
+    held = 0
+    try:
+        for _ in range(512):  # 32 MiB, far more than the socket buffers hold
+            sk.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        held = sum(os.path.getsize(os.path.join(tmpdir, f)) for f in os.listdir(tmpdir))
+        sk.sendall(b"0\r\n\r\n")
+        answer = sk.recv(200)
+    except OSError:
+        answer = b"closed"
+    sk.close()
+    check("chunked body beyond Content-Length is not written to disk", held <= 5, f"held={held}")
+    check("chunked body beyond Content-Length is refused", not answer.startswith(b"HTTP/1.1 201"),
+          repr(answer[:60]))
+    check("after the refused chunked body tmp/ is empty", wait_empty(tmpdir))
+    check("the node can then be uploaded",
+          s.put_node("/alice/pub/_tag/3.5.0/tree/f.txt", b"hello", "text/plain", alice) == 201)
+
+
 def test_crash_mid_upload(s, alice):
     big = os.urandom(48 << 20)
     tree = {"big.bin": (big, "application/octet-stream")}
@@ -965,6 +999,7 @@ def main():
         test_body_budget(tmp)
         test_oidc_discovery(tmp)
         test_concurrent(s, alice)
+        test_chunked_overflow(s, alice)
         test_crash_mid_upload(s, alice)
         test_kill_anywhere(s, alice)
         test_store_tools(s, alice)
