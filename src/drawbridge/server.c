@@ -1216,6 +1216,31 @@ static enum MHD_Result dispatch(struct srv *s, struct MHD_Connection *c, struct 
 	}
 }
 
+/*
+ * The path for the access log: microhttpd has percent-decoded it, so spaces,
+ * control bytes and newlines are encoded again (with `%` itself) lest a
+ * request forge log fields or lines. Cut at cap - 1 bytes.
+ */
+static void log_path(char *dst, size_t cap, const char *url)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+		if (*p > 0x20 && *p < 0x7f && *p != '%' && *p != '"' && *p != '\\') {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)*p;
+		} else {
+			if (o + 3 >= cap)
+				break;
+			dst[o++] = '%';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 15];
+		}
+	}
+	dst[o] = 0;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls)
@@ -1235,7 +1260,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		s->requests++;
 		s->in_flight++;
 		snprintf(r->method, sizeof(r->method), "%s", method);
-		snprintf(r->path, sizeof(r->path), "%s", url);
+		log_path(r->path, sizeof(r->path), url);
 		r->meth = meth_of(method);
 		/*
 		 * Answer on a later call: microhttpd closes the connection after

@@ -971,8 +971,18 @@ def test_tls(tmp, store_name):
 
 
 def test_log(s, tokens):
-    with open(s.log) as f:
-        log = f.read()
+    # A decoded path with a space and a newline must not forge access-log fields or lines.
+    s.req("GET", API + "/alice%20status=299%0Aaccess%20id=0%20status=298")
+    end = time.time() + 5
+    while time.time() < end:
+        with open(s.log) as f:
+            log = f.read()
+        if "status=400" in log.split("299")[-1]:
+            break
+        time.sleep(0.05)
+    check("a path cannot forge access-log fields or lines",
+          " status=299" not in log and " status=298" not in log and "\naccess id=0" not in log,
+          [l for l in log.splitlines() if "299" in l])
     check("access log lines have id, method, path, status, bytes, duration",
           "access id=" in log and "method=PUT" in log and "status=201" in log and " bytes=" in log
           and " us=" in log)
