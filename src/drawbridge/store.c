@@ -131,7 +131,7 @@ static void stmt_done(struct dbr_store *s, sqlite3_stmt *st)
 	for (int i = 0; c && i < STMT_CACHE; i++)
 		if (c->cache[i].st == st)
 			return;
-	stmt_done(s, st);
+	sqlite3_finalize(st);
 }
 
 static int sql_err(sqlite3_stmt *st, int rc)
