@@ -929,6 +929,16 @@ def make_pki(d):
             f.write(ext.replace("\\n", "\n") + "\n")
         sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
            "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext")
+    # Hostile variants: expired yesterday; issued by the (non-CA) client certificate.
+    for name, ca, days in (("expired", "steward", "-1"), ("subleaf", "client", "2")):
+        sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        with open(os.path.join(d, f"{name}.ext"), "w") as f:
+            f.write("extendedKeyUsage=clientAuth\n")
+        sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+           "-CAcreateserial", "-out", f"{name}.crt", "-days", days, "-extfile", f"{name}.ext")
+    with open(os.path.join(d, "subleaf.crt"), "a") as f:  # send the chain up to the Steward CA
+        f.write(open(os.path.join(d, "client.crt")).read())
 
 
 def tls_get(port, path, d, cert=None, token=None):
@@ -964,6 +974,10 @@ def test_tls(tmp, store_name):
               tls_get(s.port, node, d, cert="rogue")[0] == 401)
         check("TLS: a Steward-CA certificate not meant for clients (serverAuth only) is 401",
               tls_get(s.port, node, d, cert="server")[0] == 401)
+        check("TLS: an expired client certificate from the Steward CA is 401",
+              tls_get(s.port, node, d, cert="expired")[0] == 401)
+        check("TLS: a certificate issued by a client certificate (not a CA) is 401",
+              tls_get(s.port, node, d, cert="subleaf")[0] == 401)
         check("TLS: the owner's token still works",
               tls_get(s.port, node, d, token=s.token("alice"))[0] == 200)
     finally:
