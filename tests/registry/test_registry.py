@@ -645,6 +645,44 @@ def test_rs256_jwks(tmp):
         check("expired RS256 token is 401", s.req("GET", API + "/dave", token=bad)[0] == 401)
         bad = jwt_rs256(key, "idp1", dict(claims, aud="other"))
         check("RS256 token for another audience is 401", s.req("GET", API + "/dave", token=bad)[0] == 401)
+        # Hostile tokens: each must be refused.
+        import hmac
+        pub_pem = openssl("pkey", "-in", key, "-pubout")
+
+        def hs256(secret, hdr, cl):
+            si = f"{b64url(json.dumps(hdr).encode())}.{b64url(json.dumps(cl).encode())}"
+            return si + "." + b64url(hmac.new(secret, si.encode(), hashlib.sha256).digest())
+
+        def raw_rs256(hdr, cl):
+            si = f"{b64url(json.dumps(hdr).encode())}.{b64url(json.dumps(cl).encode())}"
+            return si + "." + b64url(rs256(key, si.encode()))
+
+        no_exp = {k: v for k, v in claims.items() if k != "exp"}
+        no_sub = {k: v for k, v in claims.items() if k != "sub"}
+        hostile = [
+            ("HS256 keyed with the public key PEM", hs256(pub_pem, {"alg": "HS256", "kid": "idp1"}, claims)),
+            ("HS256 keyed with the JWK", hs256(json.dumps(jwk).encode(), {"alg": "HS256"}, claims)),
+            ("alg none", b64url(b'{"alg":"none"}') + "." + b64url(json.dumps(claims).encode()) + "."),
+            ("PS256 header over an RS256 signature", raw_rs256({"alg": "PS256", "kid": "idp1"}, claims)),
+            ("unknown kid", jwt_rs256(key, "idp2", claims)),
+            ("a critical header", raw_rs256({"alg": "RS256", "kid": "idp1", "crit": ["x"], "x": 1}, claims)),
+            ("no exp", jwt_rs256(key, "idp1", no_exp)),
+            ("exp as a string", jwt_rs256(key, "idp1", dict(claims, exp=str(now + 300)))),
+            ("nbf an hour ahead", jwt_rs256(key, "idp1", dict(claims, nbf=now + 3600))),
+            ("issuer with a trailing slash", jwt_rs256(key, "idp1", dict(claims, iss="https://idp.example/"))),
+            ("no issuer", jwt_rs256(key, "idp1", {k: v for k, v in claims.items() if k != "iss"})),
+            ("audience array without ours", jwt_rs256(key, "idp1", dict(claims, aud=["a", "drawbridgex"]))),
+            ("no sub", jwt_rs256(key, "idp1", no_sub)),
+            ("a look-alike scope", jwt_rs256(key, "idp1", dict(claims, scope="read:drawbridge_users_extra"))),
+            ("a scope prefix", jwt_rs256(key, "idp1", dict(claims, scope="read:drawbridge_user"))),
+            ("scope as a list", jwt_rs256(key, "idp1", dict(claims, scope=["read:drawbridge_users"]))),
+        ]
+        for name, t in hostile:
+            check(f"RS256 issuer: token with {name} is 401", s.req("GET", API + "/dave", token=t)[0] == 401)
+        check("RS256 token without kid verifies against the set",
+              s.req("GET", API + "/dave", token=raw_rs256({"alg": "RS256"}, claims))[0] == 200)
+        check("RS256 token with nbf within the clock skew is accepted",
+              s.req("GET", API + "/dave", token=jwt_rs256(key, "idp1", dict(claims, nbf=now + 20)))[0] == 200)
         dev = s.token("auth0|dave")
         check("a dev token is refused without --dev", s.req("GET", API + "/dave", token=dev)[0] == 401)
     finally:
