@@ -916,6 +916,39 @@ def test_concurrent(s, alice):
     listed = json.loads(s.req("GET", API + "/alice/pub/_tag")[2])
     check("all concurrent tags are listed", all(t in listed for t in tags))
 
+    # Racing PUTs of one node and of one tag: exactly one wins, the others get 409.
+    big = os.urandom(4 << 20)
+    root_e, order = tree_entries({"race.bin": (big, "application/octet-stream")})
+    rb = canon(root_e)
+    codes = []
+
+    def put_tag():
+        codes.append(s.req("PUT", API + "/alice/pub/_tag/4.1.0", rb, {"Content-Digest": cdigest(rb)},
+                           alice, ENTRY_T)[0])
+
+    ths = [threading.Thread(target=put_tag) for _ in range(4)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    check("racing PUTs of one tag: one 201, the rest 409", sorted(codes) == [201, 409, 409, 409], str(codes))
+    s.put_node("/alice/pub/_tag/4.1.0/tree", order[0][1], DIR_T, alice)
+    codes = []
+
+    def put_node():
+        codes.append(s.put_node("/alice/pub/_tag/4.1.0/tree/race.bin", big, "application/octet-stream",
+                                alice))
+
+    ths = [threading.Thread(target=put_node) for _ in range(4)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join()
+    check("racing PUTs of one node: one 201, the rest 409", sorted(codes) == [201, 409, 409, 409], str(codes))
+    check("after racing PUTs tmp/ is empty", wait_empty(os.path.join(s.store, "tmp")))
+    check("the raced node reads back whole",
+          s.req("GET", API + "/alice/pub/_tag/4.1.0/tree/race.bin")[2] == big)
+
 
 def test_store_tools(s, alice):
     r = subprocess.run([BIN, "fsck", "--store", s.store], capture_output=True, text=True)
