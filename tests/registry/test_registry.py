@@ -564,6 +564,18 @@ def test_private_and_sharing(s, alice, bob):
     check("a revoked member cannot publish",
           publish(s, "alice", "priv", "3.0.0", tree, bob)[0] == 401)
     check("members list is empty", json.loads(s.req("GET", acl, token=alice)[2]) == {})
+    # The server caches nodes per thread: reads by the owner and by a member must not
+    # let anyone else (on any thread) read the node afterwards, nor a revoked member.
+    node = API + "/alice/priv/_tag/1.0.0/tree/secret.txt"
+    for _ in range(6):
+        s.req("GET", node, token=alice)
+        s.req("HEAD", node, token=alice)
+    check("after the owner's reads a private node stays 401 anonymously and to others",
+          all(s.req(m, node, token=t)[0] == 401 for _ in range(6) for m in ("GET", "HEAD")
+              for t in (None, bob)))
+    check("a repository's visibility cannot change (PUT again is 409)",
+          s.put_json("/alice/pub", {"public": False}, alice) == 409 and
+          s.put_json("/alice/priv", {"public": True}, alice) == 409)
 
 
 def test_signed_tags(s, tmp):
