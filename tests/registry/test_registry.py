@@ -409,6 +409,9 @@ def test_mismatch(s, alice):
           s.req("PUT", API + base, rb, {"Content-Digest": cdigest(b"x")}, alice, ENTRY_T)[0] == 400)
     check("PUT tag with bad content type is 400",
           s.req("PUT", API + base, rb, {"Content-Digest": cdigest(rb)}, alice, "text/plain")[0] == 400)
+    md5 = "md5=:" + b64(hashlib.md5(rb).digest()) + ":"
+    check("PUT tag whose Content-Digest names no supported algorithm is 400 (nothing is verified)",
+          s.req("PUT", API + base, rb, {"Content-Digest": md5}, alice, ENTRY_T)[0] == 400)
     bad = b'{"digest":{},"length":1,"type":"x/y"}'
     check("PUT tag with a bad entry is 400",
           s.req("PUT", API + base, bad, {"Content-Digest": cdigest(bad)}, alice, ENTRY_T)[0] == 400)
@@ -424,6 +427,9 @@ def test_mismatch(s, alice):
     check("PUT root is 201", s.put_node(base + "/tree", order[0][1], DIR_T, alice) == 201)
     check("PUT node without Content-Digest is 400",
           s.put_node(base + "/tree/a.txt", b"hello world", "text/plain", alice, digest="") == 400)
+    check("PUT node whose Content-Digest names no supported algorithm is 400",
+          s.put_node(base + "/tree/a.txt", b"hello world", "text/plain", alice,
+                     digest="md5=:" + b64(hashlib.md5(b"hello world").digest()) + ":") == 400)
     check("PUT node with a wrong Content-Digest is 400 (digest mismatch)",
           s.put_node(base + "/tree/a.txt", b"hello world", "text/plain", alice,
                      digest=cdigest(b"hello worle")) == 400)
