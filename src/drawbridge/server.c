@@ -979,6 +979,8 @@ static void consume(struct req *r, const char *data, size_t n)
 	 * A chunked body is not bounded by its Content-Length header: without
 	 * this check it would stream past the parent's length and --max-file.
 	 */
+	if (r->up == UP_NONE)
+		return; /* a body on GET, HEAD or DELETE is ignored */
 	if (n > r->declared - r->received) {
 		set_status(r, 400, "Body longer than its Content-Length of %llu bytes",
 		           (unsigned long long)r->declared);

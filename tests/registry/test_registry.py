@@ -268,6 +268,7 @@ def test_basics(s):
     st, h, b = s.req("GET", "/metrics")
     check("GET /metrics exposes counters", st == 200 and b"drawbridge_requests_total" in b)
     check("unknown route is 404", s.req("GET", "/nothing")[0] == 404)
+    check("a body on a GET is ignored", s.req("GET", "/health", b"hello")[0] == 200)
     check("newer minor API at 0.x is 501", s.req("GET", "/api/v0.2.0/alice")[0] == 501)
     check("newer major API is 501", s.req("GET", "/api/v1.0.0/alice")[0] == 501)
     check("bad API version is 400", s.req("GET", "/api/vx/alice")[0] == 400)
