@@ -154,6 +154,11 @@ static int cmd_serve(struct args *a)
 		dbr_auth_free(auth);
 		return fail("store");
 	}
+	if (dbr_store_claim(st) < 0) {
+		dbr_store_close(st);
+		dbr_auth_free(auth);
+		return fail("store");
+	}
 	a->cfg.auth = auth;
 	rc = dbr_server_run(&a->cfg, st);
 	dbr_store_close(st);

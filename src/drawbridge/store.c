@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 struct dbr_store {
 	char *dir;
 	pthread_key_t key; /* per-thread sqlite3 * */
+	int lock_fd; /* DIR/server.lock, held by dbr_store_claim; -1 otherwise */
 };
 
 static const char schema[] =
@@ -211,6 +213,7 @@ int dbr_store_open(const char *dir, struct dbr_store **out)
 
 	if (!s)
 		return bl_err(BL_ENOMEM, "store: out of memory");
+	s->lock_fd = -1;
 	s->dir = strdup(dir);
 	if (!s->dir || pthread_key_create(&s->key, close_db) != 0) {
 		free(s->dir);
@@ -226,7 +229,6 @@ int dbr_store_open(const char *dir, struct dbr_store **out)
 	}
 	snprintf(path, sizeof(path), "%s/tmp", dir);
 	BL_TRY_GOTO(rc, mkdir_p1(path), out_free);
-	clean_tmp(path);
 	db = db_of(s);
 	if (!db) {
 		rc = BL_EIO;
@@ -244,6 +246,29 @@ out_free:
 	return rc;
 }
 
+int dbr_store_claim(struct dbr_store *s)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/server.lock", s->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bl_err(BL_EIO, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return bl_err(BL_EPERM, "%s: another bailey-drawbridge serves this store",
+			              s->dir);
+		return bl_err(BL_EIO, "%s: lock: %s", path, strerror(e));
+	}
+	s->lock_fd = fd;
+	snprintf(path, sizeof(path), "%s/tmp", s->dir);
+	clean_tmp(path);
+	return 0;
+}
+
 void dbr_store_close(struct dbr_store *s)
 {
 	struct conn *c;
@@ -255,6 +280,8 @@ void dbr_store_close(struct dbr_store *s)
 		close_db(c);
 	}
 	pthread_key_delete(s->key);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->dir);
 	free(s);
 }

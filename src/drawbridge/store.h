@@ -5,7 +5,8 @@
  * Layout under the store directory:
  *   meta.db          SQLite database (WAL mode, synchronous=FULL)
  *   blobs/XX/HEX     one file per distinct content, HEX = lower-case SHA-256
- *   tmp/             uploads in progress; emptied when the store opens
+ *   tmp/             uploads in progress; emptied by dbr_store_claim
+ *   server.lock      held (flock) by the one server process of the store
  *
  * Guarantees: a blob is written to tmp/, fsynced, renamed into blobs/ and
  * the directory fsynced before any metadata row names it, so after a crash
@@ -31,6 +32,14 @@ struct dbr_store;
 
 /* Open (creating when absent) the store in `dir`. */
 BL_MUST_CHECK int dbr_store_open(const char *dir, struct dbr_store **out);
+/*
+ * Take the store for the one server process that may use it: an exclusive
+ * lock on DIR/server.lock, held until dbr_store_close (BL_EPERM when another
+ * process holds it), then remove the leftovers of interrupted uploads from
+ * tmp/. gc and fsck open the store without claiming it, so they run beside
+ * a live server without touching its uploads in flight.
+ */
+BL_MUST_CHECK int dbr_store_claim(struct dbr_store *s);
 void dbr_store_close(struct dbr_store *s);
 const char *dbr_store_dir(const struct dbr_store *s);
 

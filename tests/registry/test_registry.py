@@ -840,6 +840,46 @@ def test_chunked_overflow(s, alice):
           s.put_node("/alice/pub/_tag/3.5.0/tree/f.txt", b"hello", "text/plain", alice) == 201)
 
 
+def test_tools_beside_upload(s, alice):
+    """gc and fsck run beside a live server (gc's --grace exists for that), and a second
+    server on the same store must not start: none of them may touch an upload in flight."""
+    big = os.urandom(8 << 20)
+    root_e, order = tree_entries({"big.bin": (big, "application/octet-stream")})
+    rb = canon(root_e)
+    s.req("PUT", API + "/alice/pub/_tag/3.7.0", rb, {"Content-Digest": cdigest(rb)}, alice, ENTRY_T)
+    s.put_node("/alice/pub/_tag/3.7.0/tree", order[0][1], DIR_T, alice)
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+    c.putrequest("PUT", API + "/alice/pub/_tag/3.7.0/tree/big.bin")
+    for k, v in {"Content-Type": "application/octet-stream", "Content-Digest": cdigest(big),
+                 "Content-Length": str(len(big)), "Authorization": "Bearer " + alice}.items():
+        c.putheader(k, v)
+    c.endheaders()
+    c.send(big[: 4 << 20])
+    tmpdir = os.path.join(s.store, "tmp")
+    end = time.time() + 10
+    while not os.listdir(tmpdir) and time.time() < end:
+        time.sleep(0.05)
+    before = os.listdir(tmpdir)
+    subprocess.run([BIN, "gc", "--store", s.store], capture_output=True)
+    subprocess.run([BIN, "fsck", "--store", s.store], capture_output=True)
+    second = Server(os.path.dirname(s.store), os.path.basename(s.store))
+    try:
+        second.start()
+        started = True
+        second.stop()
+    except RuntimeError:
+        started = False
+        second.logf.close()
+    check("a second server on a store in use refuses to start", not started)
+    check("gc, fsck and a second server leave an upload in flight alone",
+          before and os.listdir(tmpdir) == before, f"{before} -> {os.listdir(tmpdir)}")
+    c.send(big[4 << 20:])
+    r = c.getresponse()
+    r.read()
+    c.close()
+    check("the upload in flight then completes", r.status == 201, str(r.status))
+
+
 def test_crash_mid_upload(s, alice):
     big = os.urandom(48 << 20)
     tree = {"big.bin": (big, "application/octet-stream")}
@@ -1114,6 +1154,7 @@ def main():
         test_oidc_discovery(tmp)
         test_concurrent(s, alice)
         test_chunked_overflow(s, alice)
+        test_tools_beside_upload(s, alice)
         test_crash_mid_upload(s, alice)
         test_kill_anywhere(s, alice)
         test_store_tools(s, alice)

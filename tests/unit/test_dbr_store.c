@@ -177,7 +177,7 @@ static void test_metadata(void **state)
 static void test_gc_fsck(void **state)
 {
 	(void)state;
-	struct dbr_store *s;
+	struct dbr_store *s, *s2;
 	struct dbr_node n;
 	char used[65], unused[65], path[256];
 	size_t removed, kept, checked, bad;
@@ -212,14 +212,31 @@ static void test_gc_fsck(void **state)
 	assert_int_equal(checked, 1);
 	assert_int_equal(bad, 2);
 	dbr_store_close(s);
-	/* a leftover temporary file is removed when the store opens */
+	/*
+	 * A leftover temporary file is removed when the server claims the
+	 * store, not when gc or fsck merely open it (they run beside a live
+	 * server); a second claim is refused while the first holds the store.
+	 */
 	snprintf(path, sizeof(path), "%s/tmp/upload-leftover", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
 	assert_int_equal(dbr_store_open(dir, &s), 0);
+	assert_int_equal(count_files("tmp"), 1);
+	assert_int_equal(dbr_store_claim(s), 0);
 	assert_int_equal(count_files("tmp"), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(dbr_store_open(dir, &s2), 0);
+	assert_int_equal(dbr_store_claim(s2), BL_EPERM);
+	assert_int_equal(count_files("tmp"), 1);
+	dbr_store_close(s2);
 	dbr_store_close(s);
+	assert_int_equal(dbr_store_open(dir, &s2), 0);
+	assert_int_equal(dbr_store_claim(s2), 0);
+	assert_int_equal(count_files("tmp"), 0);
+	dbr_store_close(s2);
 }
 
 static int setup(void **state)
