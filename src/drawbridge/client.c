@@ -697,8 +697,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 static int hash_file(struct pub *pb, int dirfd, const char *name, const char *rel,
                      struct dbr_entry *e, struct pnode *pn)
 {
-	static uint8_t chunk[65536];
-	struct bl_digester *d;
+	struct bl_digest_set dig;
 	struct stat st;
 	uint64_t total = 0;
 	int fd, rc;
@@ -720,37 +719,22 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 		            (long long)st.st_size, (unsigned long long)pb->c->max_file);
 		goto out_close;
 	}
-	d = bl_digester_new(DIG_MASK);
-	if (!d) {
-		rc = BL_ENOMEM;
+	rc = bl_digest_fd(fd, DIG_MASK, &dig, &total);
+	if (rc < 0) {
+		rc = bl_err_wrap(rc, "%s: ", rel);
 		goto out_close;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
-			goto out_free;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		BL_TRY_GOTO(rc, bl_digester_update(d, chunk, (size_t)n), out_free);
 	}
 	if (total != (uint64_t)st.st_size) {
 		rc = bl_err(BL_EIO, "%s changed while it was read", rel);
-		goto out_free;
+		goto out_close;
 	}
 	memset(e, 0, sizeof(*e));
-	BL_TRY_GOTO(rc, bl_digester_final(d, &e->digest), out_free);
+	e->digest = dig;
 	e->length = total;
 	snprintf(e->type, sizeof(e->type), "%s", file_type(name));
 	pn->dev = st.st_dev;
 	pn->ino = st.st_ino;
 	pb->bytes += total;
-out_free:
-	bl_digester_free(d);
 out_close:
 	close(fd);
 	return rc;
