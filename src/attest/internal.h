@@ -99,7 +99,8 @@ X509 *att_builtin(enum att_builtin which);
 BL_MUST_CHECK int att_anchors(const struct att_opts *o, int intel, STACK_OF(X509) * *out);
 
 /* The CRLs of opts plus any extra ones (may be NULL); *out is always created on success. */
-BL_MUST_CHECK int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out);
+BL_MUST_CHECK int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * extra,
+                                     STACK_OF(X509_CRL) * *out);
 
 /* Find an extension by dotted OID; the contents of its OCTET STRING, or NULL. */
 const ASN1_OCTET_STRING *att_x509_ext(const X509 *x, const char *dotted);

@@ -732,7 +732,8 @@ out_free_sk:
 	return rc;
 }
 
-int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out)
+int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * extra,
+                       STACK_OF(X509_CRL) * *out)
 {
 	STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
 	int rc;
@@ -742,6 +743,19 @@ int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out)
 	for (size_t i = 0; i < o->n_crls; i++)
 		BL_TRY_GOTO(rc, att_crl_load(o->crls[i].p, o->crls[i].len, &sk, "CRL"),
 		            out_free_sk);
+	for (int i = 0; extra && i < sk_X509_CRL_num(extra); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(extra, i);
+
+		if (!X509_CRL_up_ref(crl)) {
+			rc = bl_err(BL_ENOMEM, "out of memory");
+			goto out_free_sk;
+		}
+		if (!sk_X509_CRL_push(sk, crl)) {
+			X509_CRL_free(crl);
+			rc = bl_err(BL_ENOMEM, "out of memory");
+			goto out_free_sk;
+		}
+	}
 	*out = sk;
 	return 0;
 out_free_sk:
