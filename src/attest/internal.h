@@ -18,6 +18,11 @@
 
 /* Forget the last failed check and reason (at the start of each verification). */
 void att_reset(void);
+/*
+ * Start a verification: clear *out and the last failure (att_reset), then
+ * require options with a time (else check "options", BL_EINVAL).
+ */
+BL_MUST_CHECK int att_start(const struct att_opts *o, struct att_claims *out);
 /* Record "<check>: <fmt…>" as the reason and `check` as att_failed_check(). */
 int att_fail(int code, const char *check, const char *fmt, ...) BL_PRINTF(3, 4);
 /* Prefix the current reason with `check` (for errors from helpers). */

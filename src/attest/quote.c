@@ -407,10 +407,7 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 	X509 *pck;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	rc = quote_parse(p, len, tdx, &q);
 	if (rc < 0)
 		return att_failed_check()[0] ? rc : att_fail_wrap(rc, "quote.format");

@@ -334,10 +334,7 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 	uint32_t crl_checked = 0;
 	int rc, vlek = 0;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	BL_TRY(snp_parse(report, len, &r));
 	if (r.version != 2 && r.version != 3)
 		return att_fail(BL_EUNSUPP, "snp.version", "report version %u (2 or 3 supported)",

@@ -36,6 +36,15 @@ void att_reset(void)
 	bl_err_clear();
 }
 
+int att_start(const struct att_opts *o, struct att_claims *out)
+{
+	memset(out, 0, sizeof(*out));
+	att_reset();
+	if (!o || !o->at)
+		return att_fail(BL_EINVAL, "options", "no verification time given");
+	return 0;
+}
+
 int att_fail(int code, const char *check, const char *fmt, ...)
 {
 	char msg[BL_ERRMSG_MAX];
