@@ -33,10 +33,7 @@ static int intel_verify(int tdx, const uint8_t *q, size_t len, const struct att_
 	struct att_intel_collateral col;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	BL_TRY(col_from_opts(o, &col));
 	rc = att_quote_verify(tdx, q, len, o, NULL, &col, out);
 	sk_X509_pop_free(col.tcb_chain, X509_free);
@@ -176,10 +173,7 @@ int att_evidence_verify(enum att_kind kind, const uint8_t *der, size_t len,
 	struct bl_cur v = bl_cur_make(der, len);
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	switch (kind) {
 	case ATT_KIND_KVM:
 		if (len)

@@ -3,8 +3,7 @@
  * contract (attest.h).
  *
  * - att_fail(): record which check failed and why, return the code.
- * - A minimal DER reader (ITU-T X.690 §8.1) over struct bl_cur: definite
- *   lengths only, at most 4 length octets, no indefinite form, tags < 31.
+ * - DER reading is tlv.h's (included here); DER_* name its tags.
  * - X.509 helpers over OpenSSL: load certificates and CRLs (DER or PEM),
  *   verify a chain to one of a set of anchors as of a given time, with CRLs.
  */
@@ -14,44 +13,34 @@
 #include <openssl/x509.h>
 
 #include "attest/attest.h"
+#include "attest/tlv.h"
 #include "common/cursor.h"
 
 /* Forget the last failed check and reason (at the start of each verification). */
 void att_reset(void);
+/*
+ * Start a verification: clear *out and the last failure (att_reset), then
+ * require options with a time (else check "options", BL_EINVAL).
+ */
+BL_MUST_CHECK int att_start(const struct att_opts *o, struct att_claims *out);
 /* Record "<check>: <fmt…>" as the reason and `check` as att_failed_check(). */
 int att_fail(int code, const char *check, const char *fmt, ...) BL_PRINTF(3, 4);
 /* Prefix the current reason with `check` (for errors from helpers). */
 int att_fail_wrap(int code, const char *check);
 
-/* DER universal tags (X.690 §8). */
-enum {
-	DER_BOOLEAN = 0x01,
-	DER_INTEGER = 0x02,
-	DER_BITSTRING = 0x03,
-	DER_OCTETSTRING = 0x04,
-	DER_NULL = 0x05,
-	DER_OID = 0x06,
-	DER_ENUMERATED = 0x0a,
-	DER_UTF8STRING = 0x0c,
-	DER_PRINTABLESTRING = 0x13,
-	DER_IA5STRING = 0x16,
-	DER_SEQUENCE = 0x30,
-	DER_SET = 0x31,
-	DER_CTX0 = 0xa0, /* [0] constructed */
-};
-
 /*
- * Read one TLV whose tag must be `tag`: *val becomes a cursor over its
- * contents; if `whole` is not NULL, it gets the whole TLV (header included).
+ * DER tag names of the attest sources and tests: the tags of tlv.h, whose
+ * reader (att_der_get() and att_tlv_read()) they go with.
  */
-BL_MUST_CHECK int att_der_get(struct bl_cur *c, uint8_t tag, struct bl_cur *val,
-                              struct bl_cur *whole);
-/* Peek the next tag (BL_ETRUNC at the end). */
-BL_MUST_CHECK int att_der_peek(const struct bl_cur *c, uint8_t *tag);
-/* A non-negative INTEGER that fits in 64 bits. */
-BL_MUST_CHECK int att_der_uint(struct bl_cur *c, uint64_t *out);
-/* Compare an OID's content bytes with a dotted string's encoding. */
-int att_oid_eq(const struct bl_cur *oid, const uint8_t *enc, size_t n);
+enum {
+	DER_INTEGER = ATT_TAG_INTEGER,
+	DER_OCTETSTRING = ATT_TAG_OCTET_STRING,
+	DER_OID = ATT_TAG_OID,
+	DER_UTF8STRING = ATT_TAG_UTF8,
+	DER_SEQUENCE = ATT_TAG_SEQUENCE,
+	DER_SET = ATT_TAG_SET,
+	DER_CTX0 = ATT_TAG_CTX0,
+};
 
 /* ---- X.509 ---------------------------------------------------------------- */
 
@@ -115,7 +104,8 @@ X509 *att_builtin(enum att_builtin which);
 BL_MUST_CHECK int att_anchors(const struct att_opts *o, int intel, STACK_OF(X509) * *out);
 
 /* The CRLs of opts plus any extra ones (may be NULL); *out is always created on success. */
-BL_MUST_CHECK int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out);
+BL_MUST_CHECK int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * extra,
+                                     STACK_OF(X509_CRL) * *out);
 
 /* Find an extension by dotted OID; the contents of its OCTET STRING, or NULL. */
 const ASN1_OCTET_STRING *att_x509_ext(const X509 *x, const char *dotted);

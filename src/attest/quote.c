@@ -407,10 +407,7 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 	X509 *pck;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	rc = quote_parse(p, len, tdx, &q);
 	if (rc < 0)
 		return att_failed_check()[0] ? rc : att_fail_wrap(rc, "quote.format");
@@ -429,15 +426,7 @@ int att_quote_verify(int tdx, const uint8_t *p, size_t len, const struct att_opt
 		goto out_free_chain;
 	}
 	BL_TRY_GOTO(rc, att_anchors(o, 1, &anchors), out_free_chain);
-	BL_TRY_GOTO(rc, att_crls_from_opts(o, &crls), out_free_anchors);
-	for (int i = 0; extra_crls && i < sk_X509_CRL_num(extra_crls); i++) {
-		X509_CRL *crl = sk_X509_CRL_value(extra_crls, i);
-
-		if (!X509_CRL_up_ref(crl) || !sk_X509_CRL_push(crls, crl)) {
-			rc = bl_err(BL_ENOMEM, "out of memory");
-			goto out_free_crls;
-		}
-	}
+	BL_TRY_GOTO(rc, att_crls_from_opts(o, extra_crls, &crls), out_free_anchors);
 	BL_TRY_GOTO(rc,
 	            att_chain_verify_crls(chain, anchors, crls, o->at, "pck", &out->chain_len,
 	                                  &out->crl_checked),

@@ -334,10 +334,7 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 	uint32_t crl_checked = 0;
 	int rc, vlek = 0;
 
-	memset(out, 0, sizeof(*out));
-	att_reset();
-	if (!o || !o->at)
-		return att_fail(BL_EINVAL, "options", "no verification time given");
+	BL_TRY(att_start(o, out));
 	BL_TRY(snp_parse(report, len, &r));
 	if (r.version != 2 && r.version != 3)
 		return att_fail(BL_EUNSUPP, "snp.version", "report version %u (2 or 3 supported)",
@@ -376,15 +373,7 @@ int att_snp_verify_ex(const uint8_t *report, size_t len, const struct att_opts *
 	}
 	BL_TRY_GOTO(rc, snp_chain(o, vcek, chain), out_free_chain);
 	BL_TRY_GOTO(rc, att_anchors(o, 0, &anchors), out_free_chain);
-	BL_TRY_GOTO(rc, att_crls_from_opts(o, &crls), out_free_anchors);
-	for (int i = 0; extra_crls && i < sk_X509_CRL_num(extra_crls); i++) {
-		X509_CRL *crl = sk_X509_CRL_value(extra_crls, i);
-
-		if (!X509_CRL_up_ref(crl) || !sk_X509_CRL_push(crls, crl)) {
-			rc = bl_err(BL_ENOMEM, "out of memory");
-			goto out_free_crls;
-		}
-	}
+	BL_TRY_GOTO(rc, att_crls_from_opts(o, extra_crls, &crls), out_free_anchors);
 	BL_TRY_GOTO(
 	    rc, att_chain_verify_crls(chain, anchors, crls, o->at, "snp", &chain_len, &crl_checked),
 	    out_free_crls);

@@ -75,9 +75,56 @@ int att_tlv_peek(const struct bl_cur *c)
 	return t;
 }
 
+int att_der_peek(const struct bl_cur *c, uint8_t *tag)
+{
+	return bl_cur_peek(c, tag);
+}
+
+int att_der_get(struct bl_cur *c, uint8_t tag, struct bl_cur *val, struct bl_cur *whole)
+{
+	struct att_tlv t;
+	uint8_t found = 0;
+
+	BL_TRY(bl_cur_peek(c, &found));
+	if (found != tag)
+		return bl_err(BL_EINVAL, "DER: expected tag 0x%02x at offset %zu, found 0x%02x",
+		              tag, bl_cur_offset(c), found);
+	BL_TRY(att_tlv_read(c, &t));
+	*val = t.body;
+	if (whole) {
+		whole->base = t.raw;
+		whole->len = t.raw_len;
+		whole->pos = 0;
+		whole->origin = t.body.origin - (t.raw_len - t.body.len);
+	}
+	return 0;
+}
+
+int att_der_uint(struct bl_cur *c, uint64_t *out)
+{
+	struct bl_cur v;
+	uint64_t x = 0;
+	uint8_t b = 0;
+
+	BL_TRY(att_der_get(c, ATT_TAG_INTEGER, &v, NULL));
+	if (v.len == 0 || v.len > 9 || (v.base[0] & 0x80) || (v.len == 9 && v.base[0] != 0))
+		return bl_err(BL_ERANGE, "DER: INTEGER at offset %zu out of range", v.origin);
+	while (!bl_cur_eof(&v)) {
+		BL_TRY(bl_cur_u8(&v, &b));
+		x = (x << 8) | b;
+	}
+	*out = x;
+	return 0;
+}
+
+int att_oid_eq(const struct bl_cur *oid, const uint8_t *enc, size_t n)
+{
+	return oid->len == n && !memcmp(oid->base, enc, n);
+}
+
 int att_tlv_oid_is(const struct att_tlv *t, const uint8_t *oid, size_t n)
 {
-	return t->tag == ATT_TAG_OID && t->body.len == n && memcmp(t->body.base, oid, n) == 0;
+	return t->tag == ATT_TAG_OID && att_oid_eq(&t->body, oid, n);
 }
 
 int att_tlv_uint(const struct att_tlv *t, const char *what, uint64_t *out)

@@ -9,6 +9,8 @@
  * in the shortest form (X.690 §10.1), at most 4 length octets and never more
  * bytes than the cursor has. Errors name the offset and what was expected.
  * The reader never allocates and never reads outside the cursor.
+ * It is the project's one DER reader: att_der_get() and att_der_uint() are
+ * the same reader in the cursor-in, cursor-out form the evidence parsers use.
  *
  * Writer contract: att_tlv_put*() append DER to a bl_buf (with its limit);
  * att_tlv_wrap() turns the bytes appended since `start` into the contents of
@@ -71,6 +73,25 @@ BL_MUST_CHECK int att_tlv_uint(const struct att_tlv *t, const char *what, uint64
 
 /* A DER BOOLEAN (0x00 or 0xff only). */
 BL_MUST_CHECK int att_tlv_bool(const struct att_tlv *t, const char *what, int *out);
+
+/*
+ * Read one TLV whose tag must be `tag` (checked before the length, so a wrong
+ * tag is reported as such): *val becomes a cursor over its contents; if
+ * `whole` is not NULL, it gets the whole TLV (header included). On failure
+ * the position is kept; BL_ETRUNC when the input ends early, else BL_EINVAL.
+ */
+BL_MUST_CHECK int att_der_get(struct bl_cur *c, uint8_t tag, struct bl_cur *val,
+                              struct bl_cur *whole);
+/* Peek the next tag (BL_ETRUNC at the end). */
+BL_MUST_CHECK int att_der_peek(const struct bl_cur *c, uint8_t *tag);
+/*
+ * Read an INTEGER TLV: non-negative and fitting in 64 bits, else BL_ERANGE.
+ * Unlike att_tlv_uint() it takes leading zero octets (what the evidence
+ * parsers have always accepted from vendor certificates).
+ */
+BL_MUST_CHECK int att_der_uint(struct bl_cur *c, uint64_t *out);
+/* 1 when an OID's contents equal enc[0..n). */
+int att_oid_eq(const struct bl_cur *oid, const uint8_t *enc, size_t n);
 
 /* Writer. */
 BL_MUST_CHECK int att_tlv_put(struct bl_buf *b, uint8_t tag, const void *p, size_t n);

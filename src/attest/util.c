@@ -1,4 +1,4 @@
-/* util.c — failure reasons, DER reading, X.509 chains and CRLs, times (internal.h). */
+/* util.c — failure reasons, X.509 chains and CRLs, times (internal.h). */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +36,15 @@ void att_reset(void)
 	bl_err_clear();
 }
 
+int att_start(const struct att_opts *o, struct att_claims *out)
+{
+	memset(out, 0, sizeof(*out));
+	att_reset();
+	if (!o || !o->at)
+		return att_fail(BL_EINVAL, "options", "no verification time given");
+	return 0;
+}
+
 int att_fail(int code, const char *check, const char *fmt, ...)
 {
 	char msg[BL_ERRMSG_MAX];
@@ -54,94 +63,6 @@ int att_fail_wrap(int code, const char *check)
 	if (!att_check_buf[0])
 		snprintf(att_check_buf, sizeof(att_check_buf), "%s", check);
 	return bl_err_wrap(code, "%s: ", check);
-}
-
-/* ---- DER ------------------------------------------------------------------ */
-
-int att_der_peek(const struct bl_cur *c, uint8_t *tag)
-{
-	return bl_cur_peek(c, tag);
-}
-
-int att_der_get(struct bl_cur *c, uint8_t tag, struct bl_cur *val, struct bl_cur *whole)
-{
-	size_t start = c->pos, len = 0;
-	uint8_t t = 0, l = 0;
-	int rc;
-
-	BL_TRY(bl_cur_u8(c, &t));
-	if (t != tag) {
-		c->pos = start;
-		return bl_err(BL_EINVAL, "DER: expected tag 0x%02x at offset %zu, found 0x%02x",
-		              tag, c->origin + start, t);
-	}
-	BL_TRY_GOTO(rc, bl_cur_u8(c, &l), out_rewind);
-	if (l < 0x80) {
-		len = l;
-	} else {
-		unsigned n = l & 0x7f;
-
-		if (n == 0 || n > 4) {
-			rc = bl_err(BL_EINVAL, "DER: bad length form 0x%02x at offset %zu", l,
-			            bl_cur_offset(c));
-			goto out_rewind;
-		}
-		for (unsigned i = 0; i < n; i++) {
-			uint8_t b = 0;
-
-			BL_TRY_GOTO(rc, bl_cur_u8(c, &b), out_rewind);
-			if (i == 0 && b == 0) {
-				rc = bl_err(BL_EINVAL, "DER: non-minimal length at offset %zu",
-				            bl_cur_offset(c));
-				goto out_rewind;
-			}
-			len = (len << 8) | b;
-		}
-		if (len < 0x80) {
-			rc = bl_err(BL_EINVAL, "DER: non-minimal length at offset %zu",
-			            bl_cur_offset(c));
-			goto out_rewind;
-		}
-	}
-	if (whole) {
-		size_t hdr = c->pos - start;
-
-		if (len > bl_cur_left(c)) {
-			rc = bl_cur_trunc(c, len);
-			goto out_rewind;
-		}
-		whole->base = c->base + start;
-		whole->len = hdr + len;
-		whole->pos = 0;
-		whole->origin = c->origin + start;
-	}
-	BL_TRY_GOTO(rc, bl_cur_sub(c, len, val), out_rewind);
-	return 0;
-out_rewind:
-	c->pos = start;
-	return rc;
-}
-
-int att_der_uint(struct bl_cur *c, uint64_t *out)
-{
-	struct bl_cur v;
-	uint64_t x = 0;
-	uint8_t b = 0;
-
-	BL_TRY(att_der_get(c, DER_INTEGER, &v, NULL));
-	if (v.len == 0 || v.len > 9 || (v.base[0] & 0x80) || (v.len == 9 && v.base[0] != 0))
-		return bl_err(BL_ERANGE, "DER: INTEGER at offset %zu out of range", v.origin);
-	while (!bl_cur_eof(&v)) {
-		BL_TRY(bl_cur_u8(&v, &b));
-		x = (x << 8) | b;
-	}
-	*out = x;
-	return 0;
-}
-
-int att_oid_eq(const struct bl_cur *oid, const uint8_t *enc, size_t n)
-{
-	return oid->len == n && !memcmp(oid->base, enc, n);
 }
 
 /* ---- times ---------------------------------------------------------------- */
@@ -820,7 +741,8 @@ out_free_sk:
 	return rc;
 }
 
-int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out)
+int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * extra,
+                       STACK_OF(X509_CRL) * *out)
 {
 	STACK_OF(X509_CRL) *sk = sk_X509_CRL_new_null();
 	int rc;
@@ -830,6 +752,19 @@ int att_crls_from_opts(const struct att_opts *o, STACK_OF(X509_CRL) * *out)
 	for (size_t i = 0; i < o->n_crls; i++)
 		BL_TRY_GOTO(rc, att_crl_load(o->crls[i].p, o->crls[i].len, &sk, "CRL"),
 		            out_free_sk);
+	for (int i = 0; extra && i < sk_X509_CRL_num(extra); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(extra, i);
+
+		if (!X509_CRL_up_ref(crl)) {
+			rc = bl_err(BL_ENOMEM, "out of memory");
+			goto out_free_sk;
+		}
+		if (!sk_X509_CRL_push(sk, crl)) {
+			X509_CRL_free(crl);
+			rc = bl_err(BL_ENOMEM, "out of memory");
+			goto out_free_sk;
+		}
+	}
 	*out = sk;
 	return 0;
 out_free_sk:

@@ -51,35 +51,12 @@ static int parse_algs(const char *list, unsigned *mask)
 /* Digest a whole file (streamed in 64 KiB reads) with every algorithm in mask. */
 static int digest_file(const char *path, unsigned mask, struct bl_digest_set *out)
 {
-	static unsigned char chunk[65536];
-	struct bl_digester *d;
-	int fd, rc = 0;
+	int fd, rc;
 
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0)
 		return bl_err(BL_EIO, "%s", strerror(errno));
-	d = bl_digester_new(mask);
-	if (!d) {
-		rc = BL_ENOMEM;
-		goto out_close;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = bl_err(BL_EIO, "read: %s", strerror(errno));
-			goto out_free;
-		}
-		if (n == 0)
-			break;
-		BL_TRY_GOTO(rc, bl_digester_update(d, chunk, (size_t)n), out_free);
-	}
-	rc = bl_digester_final(d, out);
-out_free:
-	bl_digester_free(d);
-out_close:
+	rc = bl_digest_fd(fd, mask, out, NULL);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return rc;

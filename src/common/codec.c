@@ -120,7 +120,7 @@ int bl_hex_encode(struct bl_buf *out, const void *p, size_t n)
 	return 0;
 }
 
-static int hex_val(char c)
+int bl_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -136,7 +136,8 @@ int bl_hex_decode(const char *s, size_t slen, uint8_t *dst, size_t n)
 	if (slen != 2 * n)
 		return bl_err(BL_EINVAL, "hex: expected %zu characters, got %zu", 2 * n, slen);
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+		int hi = bl_hex_digit((unsigned char)s[2 * i]),
+		    lo = bl_hex_digit((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return bl_err(BL_EINVAL, "hex: invalid character at position %zu",
 			              hi < 0 ? 2 * i : 2 * i + 1);

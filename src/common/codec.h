@@ -33,6 +33,9 @@ BL_MUST_CHECK int bl_b64_encode(struct bl_buf *out, const void *p, size_t n, int
 BL_MUST_CHECK int bl_b64_decode(const char *s, size_t slen, uint8_t *dst, size_t cap,
                                 size_t *outlen, int url);
 
+/* The value 0..15 of the hex digit c (either case); -1 for any other c (EOF too). */
+int bl_hex_digit(int c);
+
 /* Lower-case hex of p[0..n) appended to out. */
 BL_MUST_CHECK int bl_hex_encode(struct bl_buf *out, const void *p, size_t n);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "common/codec.h"
 
@@ -238,4 +240,44 @@ int bl_dset_verify(const struct bl_digest_set *claimed, const struct bl_digest_s
 			return bl_err(BL_EVERIFY, "%s digest mismatch", names[a]);
 	}
 	return 0;
+}
+
+int bl_digest_fd(int fd, unsigned mask, struct bl_digest_set *out, uint64_t *total)
+{
+	enum { CHUNK = 65536 };
+	struct bl_digester *d;
+	uint8_t *chunk;
+	uint64_t n_read = 0;
+	int rc;
+
+	chunk = malloc(CHUNK);
+	if (!chunk)
+		return bl_err(BL_ENOMEM, "digest: out of memory");
+	d = bl_digester_new(mask);
+	if (!d) {
+		rc = BL_ENOMEM;
+		goto out_free_chunk;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = bl_err(BL_EIO, "read: %s", strerror(errno));
+			goto out_free_digester;
+		}
+		if (n == 0)
+			break;
+		n_read += (uint64_t)n;
+		BL_TRY_GOTO(rc, bl_digester_update(d, chunk, (size_t)n), out_free_digester);
+	}
+	BL_TRY_GOTO(rc, bl_digester_final(d, out), out_free_digester);
+	if (total)
+		*total = n_read;
+out_free_digester:
+	bl_digester_free(d);
+out_free_chunk:
+	free(chunk);
+	return rc;
 }

@@ -55,6 +55,13 @@ BL_MUST_CHECK int bl_digester_update(struct bl_digester *d, const void *p, size_
 BL_MUST_CHECK int bl_digester_final(struct bl_digester *d, struct bl_digest_set *out);
 void bl_digester_free(struct bl_digester *d);
 
+/*
+ * Digest everything read(2) gives from fd, to its end, with every algorithm
+ * in `mask` (64 KiB reads, EINTR retried). *total (when not NULL) gets the
+ * number of bytes read. BL_EIO "read: …" on a read error; fd stays open.
+ */
+BL_MUST_CHECK int bl_digest_fd(int fd, unsigned mask, struct bl_digest_set *out, uint64_t *total);
+
 /* Parse a Content-Digest (or Repr-Digest) field value of length n. */
 BL_MUST_CHECK int bl_content_digest_parse(const char *s, size_t n, struct bl_digest_set *out);
 

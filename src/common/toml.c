@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/codec.h"
 #include "common/cursor.h"
 
 /* Arrays, inline tables and key parts nested deeper than this are refused. */
@@ -529,17 +530,6 @@ BL_MUST_CHECK static int put_utf8(struct bl_buf *b, uint32_t cp)
 	return bl_buf_append(b, o, n);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* An escape sequence after '\' in a basic string. */
 BL_MUST_CHECK static int escape(struct parser *p)
 {
@@ -564,7 +554,7 @@ BL_MUST_CHECK static int escape(struct parser *p)
 	}
 	adv(p);
 	for (unsigned i = 0; i < n; i++) {
-		int h = hexval(pk(p));
+		int h = bl_hex_digit(pk(p));
 		if (h < 0)
 			return perr_at(p, at, "\\%c needs %u hex digits", c, n);
 		cp = (cp << 4) | (uint32_t)h;
@@ -756,7 +746,7 @@ static int scan_digits(const char *tok, size_t *i, int base)
 	int n = 0, prev_us = 0;
 
 	for (;; (*i)++) {
-		int c = tok[*i], d = hexval(c);
+		int c = tok[*i], d = bl_hex_digit(c);
 		if (c == '_') {
 			if (n == 0 || prev_us)
 				return -1;
@@ -790,7 +780,7 @@ BL_MUST_CHECK static int parse_int(struct parser *p, struct pos at, const char *
 	}
 	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (size_t j = i, n = 0;; j++, n++) {
-		int c = tok[j], d = hexval(c);
+		int c = tok[j], d = bl_hex_digit(c);
 		if (c == '\0') {
 			if (n == 0 || tok[j - 1] == '_')
 				return perr_at(p, at, "invalid integer '%s'", tok);

@@ -419,15 +419,38 @@ out_free:
 	return rc;
 }
 
-static int put_json(struct dbr_client *c, const char *path, json_t *j)
+/* PUT j (kept by the caller) as JSON at path_of(user, repo, tail). */
+static int put_json(struct dbr_client *c, const char *user, const char *repo, const char *tail,
+                    json_t *j)
 {
-	char *txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	struct bl_buf path = BL_BUF_INIT;
+	char *txt;
 	int rc;
 
-	if (!txt)
-		return bl_err(BL_ENOMEM, "out of memory");
-	rc = simple(c, "PUT", path, "application/json", txt, strlen(txt), 201, 200, NULL, NULL);
+	BL_TRY_GOTO(rc, path_of(&path, user, repo, tail), out_free_path);
+	txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!txt) {
+		rc = bl_err(BL_ENOMEM, "out of memory");
+		goto out_free_path;
+	}
+	rc = simple(c, "PUT", (const char *)path.p, "application/json", txt, strlen(txt), 201, 200,
+	            NULL, NULL);
 	free(txt);
+out_free_path:
+	bl_buf_free(&path);
+	return rc;
+}
+
+/* GET path_of(user, repo, tail) into out (200 only). */
+static int get_at(struct dbr_client *c, const char *user, const char *repo, const char *tail,
+                  struct bl_buf *out)
+{
+	struct bl_buf path = BL_BUF_INIT;
+	int rc = path_of(&path, user, repo, tail);
+
+	if (rc == 0)
+		rc = simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, out, NULL);
+	bl_buf_free(&path);
 	return rc;
 }
 
@@ -435,7 +458,6 @@ static int put_json(struct dbr_client *c, const char *path, json_t *j)
 
 int dbr_user_register(struct dbr_client *c, const char *user, const char *subject, const char *jwks)
 {
-	struct bl_buf path = BL_BUF_INIT;
 	json_t *j, *keys = NULL;
 	json_error_t jerr;
 	int rc;
@@ -455,50 +477,31 @@ int dbr_user_register(struct dbr_client *c, const char *user, const char *subjec
 	}
 	if (!j)
 		return bl_err(BL_ENOMEM, "out of memory");
-	rc = path_of(&path, user, NULL, NULL);
-	if (rc == 0)
-		rc = put_json(c, (const char *)path.p, j);
+	rc = put_json(c, user, NULL, NULL, j);
 	json_decref(j);
-	bl_buf_free(&path);
 	return rc;
 }
 
 int dbr_user_info(struct dbr_client *c, const char *user, struct bl_buf *out)
 {
-	struct bl_buf path = BL_BUF_INIT;
-	int rc = path_of(&path, user, NULL, NULL);
-
-	if (rc == 0)
-		rc = simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, out, NULL);
-	bl_buf_free(&path);
-	return rc;
+	return get_at(c, user, NULL, NULL, out);
 }
 
 int dbr_repo_register(struct dbr_client *c, const char *user, const char *repo, int public_)
 {
-	struct bl_buf path = BL_BUF_INIT;
 	json_t *j = json_pack("{s:b}", "public", public_);
 	int rc;
 
 	if (!j)
 		return bl_err(BL_ENOMEM, "out of memory");
-	rc = path_of(&path, user, repo, NULL);
-	if (rc == 0)
-		rc = put_json(c, (const char *)path.p, j);
+	rc = put_json(c, user, repo, NULL, j);
 	json_decref(j);
-	bl_buf_free(&path);
 	return rc;
 }
 
 int dbr_repo_info(struct dbr_client *c, const char *user, const char *repo, struct bl_buf *out)
 {
-	struct bl_buf path = BL_BUF_INIT;
-	int rc = path_of(&path, user, repo, NULL);
-
-	if (rc == 0)
-		rc = simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, out, NULL);
-	bl_buf_free(&path);
-	return rc;
+	return get_at(c, user, repo, NULL, out);
 }
 
 void dbr_tag_list_free(char **tags, size_t n)
@@ -521,7 +524,7 @@ static int tag_cmp(const void *a, const void *b)
 
 int dbr_tag_list(struct dbr_client *c, const char *user, const char *repo, char ***tags, size_t *n)
 {
-	struct bl_buf path = BL_BUF_INIT, body = BL_BUF_INIT;
+	struct bl_buf body = BL_BUF_INIT;
 	json_t *j = NULL, *v;
 	char **out = NULL;
 	size_t i, cnt = 0;
@@ -529,10 +532,7 @@ int dbr_tag_list(struct dbr_client *c, const char *user, const char *repo, char 
 
 	*tags = NULL;
 	*n = 0;
-	BL_TRY_GOTO(rc, path_of(&path, user, repo, "/_tag"), out_free);
-	BL_TRY_GOTO(rc,
-	            simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, &body, NULL),
-	            out_free);
+	BL_TRY_GOTO(rc, get_at(c, user, repo, "/_tag", &body), out_free);
 	j = json_loadb((const char *)body.p, body.len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_array(j)) {
 		rc = bl_err(BL_EINVAL, "tag list: the answer is not a JSON array");
@@ -569,14 +569,13 @@ out_free:
 	dbr_tag_list_free(out, cnt);
 	json_decref(j);
 	bl_buf_free(&body);
-	bl_buf_free(&path);
 	return rc;
 }
 
 int dbr_access_grant(struct dbr_client *c, const char *user, const char *repo, const char *member,
                      const char *access)
 {
-	struct bl_buf path = BL_BUF_INIT, tail = BL_BUF_INIT;
+	struct bl_buf tail = BL_BUF_INIT;
 	json_t *j;
 	int rc;
 
@@ -589,12 +588,9 @@ int dbr_access_grant(struct dbr_client *c, const char *user, const char *repo, c
 		return bl_err(BL_ENOMEM, "out of memory");
 	rc = bl_buf_printf(&tail, "/_access/%s", member);
 	if (rc == 0)
-		rc = path_of(&path, user, repo, (const char *)tail.p);
-	if (rc == 0)
-		rc = put_json(c, (const char *)path.p, j);
+		rc = put_json(c, user, repo, (const char *)tail.p, j);
 	json_decref(j);
 	bl_buf_free(&tail);
-	bl_buf_free(&path);
 	return rc;
 }
 
@@ -617,13 +613,7 @@ int dbr_access_revoke(struct dbr_client *c, const char *user, const char *repo, 
 
 int dbr_access_list(struct dbr_client *c, const char *user, const char *repo, struct bl_buf *out)
 {
-	struct bl_buf path = BL_BUF_INIT;
-	int rc = path_of(&path, user, repo, "/_access");
-
-	if (rc == 0)
-		rc = simple(c, "GET", (const char *)path.p, NULL, NULL, 0, 200, 200, out, NULL);
-	bl_buf_free(&path);
-	return rc;
+	return get_at(c, user, repo, "/_access", out);
 }
 
 /* -------------------------------------------------------------- publish -- */
@@ -697,8 +687,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 static int hash_file(struct pub *pb, int dirfd, const char *name, const char *rel,
                      struct dbr_entry *e, struct pnode *pn)
 {
-	static uint8_t chunk[65536];
-	struct bl_digester *d;
+	struct bl_digest_set dig;
 	struct stat st;
 	uint64_t total = 0;
 	int fd, rc;
@@ -720,37 +709,22 @@ static int hash_file(struct pub *pb, int dirfd, const char *name, const char *re
 		            (long long)st.st_size, (unsigned long long)pb->c->max_file);
 		goto out_close;
 	}
-	d = bl_digester_new(DIG_MASK);
-	if (!d) {
-		rc = BL_ENOMEM;
+	rc = bl_digest_fd(fd, DIG_MASK, &dig, &total);
+	if (rc < 0) {
+		rc = bl_err_wrap(rc, "%s: ", rel);
 		goto out_close;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = bl_err(BL_EIO, "%s: %s", rel, strerror(errno));
-			goto out_free;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		BL_TRY_GOTO(rc, bl_digester_update(d, chunk, (size_t)n), out_free);
 	}
 	if (total != (uint64_t)st.st_size) {
 		rc = bl_err(BL_EIO, "%s changed while it was read", rel);
-		goto out_free;
+		goto out_close;
 	}
 	memset(e, 0, sizeof(*e));
-	BL_TRY_GOTO(rc, bl_digester_final(d, &e->digest), out_free);
+	e->digest = dig;
 	e->length = total;
 	snprintf(e->type, sizeof(e->type), "%s", file_type(name));
 	pn->dev = st.st_dev;
 	pn->ino = st.st_ino;
 	pb->bytes += total;
-out_free:
-	bl_digester_free(d);
 out_close:
 	close(fd);
 	return rc;

@@ -1,4 +1,5 @@
 /* test_codec.c — base64 (RFC 4648 vectors and strictness) and hex. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,20 @@ static void test_b64_strict(void **state)
 	assert_int_equal(bl_b64_decode("Zm9vYmFy", 8, out, 5, &n, 0), BL_ERANGE);
 }
 
+static void test_hex_digit(void **state)
+{
+	(void)state;
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(bl_hex_digit(digits[i]), i);
+		assert_int_equal(bl_hex_digit(toupper((unsigned char)digits[i])), i);
+	}
+	for (int c = -1; c < 256; c++)
+		if (!strchr("0123456789abcdefABCDEF", c) || c == 0)
+			assert_int_equal(bl_hex_digit(c), -1);
+}
+
 static void test_hex(void **state)
 {
 	(void)state;
@@ -107,6 +122,7 @@ int main(void)
 		cmocka_unit_test(test_b64_rfc4648_vectors),
 		cmocka_unit_test(test_b64_alphabets),
 		cmocka_unit_test(test_b64_strict),
+		cmocka_unit_test(test_hex_digit),
 		cmocka_unit_test(test_hex),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -84,6 +85,45 @@ static void test_streaming(void **state)
 	}
 	assert_null(bl_digester_new(0));
 	assert_null(bl_digester_new(0x10));
+}
+
+/* bl_digest_fd over a file: the bytes, count and digests of what was written. */
+static void test_digest_fd(void **state)
+{
+	(void)state;
+	static uint8_t data[150001]; /* more than two 64 KiB reads */
+	struct bl_digest_set set;
+	uint64_t total = 0;
+	FILE *f = tmpfile();
+	int fd;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 9));
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, sizeof(data), f), sizeof(data));
+	assert_int_equal(fflush(f), 0);
+	fd = fileno(f);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	memset(&set, 0, sizeof(set));
+	assert_int_equal(bl_digest_fd(fd, (1u << BL_SHA256) | (1u << BL_SHA512), &set, &total), 0);
+	assert_int_equal(total, sizeof(data));
+	assert_int_equal(set.mask, (1u << BL_SHA256) | (1u << BL_SHA512));
+	for (int a = BL_SHA256; a <= BL_SHA512; a += 2) {
+		uint8_t want[BL_DIG_MAX];
+		assert_int_equal(bl_digest(a, data, sizeof(data), want), 0);
+		assert_memory_equal(set.val[a], want, bl_dig_size(a));
+	}
+	/* At the end already: the digest of nothing. */
+	assert_int_equal(bl_digest_fd(fd, 1u << BL_SHA256, &set, &total), 0);
+	assert_int_equal(total, 0);
+	{
+		uint8_t want[BL_DIG_MAX];
+		assert_int_equal(bl_digest(BL_SHA256, "", 0, want), 0);
+		assert_memory_equal(set.val[BL_SHA256], want, bl_dig_size(BL_SHA256));
+	}
+	assert_true(bl_digest_fd(fd, 0, &set, NULL) < 0); /* no algorithm */
+	fclose(f);
+	assert_int_equal(bl_digest_fd(-1, 1u << BL_SHA256, &set, NULL), BL_EIO);
 }
 
 static void test_parse_good(void **state)
@@ -189,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_oneshot),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_digest_fd),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_format_roundtrip_and_verify),
