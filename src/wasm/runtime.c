@@ -160,6 +160,37 @@ static void install_handlers(void)
 	install_handler(SIGBUS, &prev_bus);
 }
 
+/*
+ * Host stack. Wasm-to-Wasm calls never grow the host stack (the interpreter
+ * keeps its own frames), but a host function that calls back into Wasm does:
+ * each such level costs a wasm_call, an interpreter and the host function's
+ * own frames. A module could recurse through such a host function until the
+ * host stack overflows, so a nested call is refused (call stack exhausted)
+ * when less than this margin of the thread's stack is left. The outermost
+ * call is the embedder's: a thread with a small stack may still make it.
+ */
+#define HOST_STACK_MARGIN (128u * 1024)
+static __thread uintptr_t tls_stack_lo; /* lowest address of this thread's stack; 0 unknown */
+static __thread int tls_stack_done;
+static __thread uint32_t tls_calls; /* wasm_calls in progress on this thread */
+
+static bool host_stack_low(void)
+{
+	if (!tls_stack_done) {
+		pthread_attr_t a;
+		void *addr = NULL;
+		size_t size = 0;
+		tls_stack_done = 1;
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0)
+				tls_stack_lo = (uintptr_t)addr;
+			pthread_attr_destroy(&a);
+		}
+	}
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return tls_stack_lo && (sp < tls_stack_lo || sp - tls_stack_lo < HOST_STACK_MARGIN);
+}
+
 static void thread_signal_setup(void)
 {
 	if (!tls_altstack_done) {
@@ -521,7 +552,15 @@ int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instan
 	for (uint32_t i = 0; i < np; i++)
 		v[i].i64 = args[i].i64;
 	struct wasm_caller c = { s, caller };
+	/*
+	 * Host code is not guest code: while it runs, a fault (even one inside a
+	 * guest memory's reservation) is the host's and must not become a trap.
+	 * A wasm_call it makes installs its own context.
+	 */
+	struct call_ctx *guest_ctx = tls_ctx;
+	tls_ctx = NULL;
 	int rc = f->host(&c, f->env, v);
+	tls_ctx = guest_ctx;
 	if (rc == 0)
 		for (uint32_t i = 0; i < nr; i++)
 			args[i].i64 = v[i].i64;
@@ -547,6 +586,9 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 	if (nargs != f->type->nparams || nresults != f->type->nresults)
 		return bl_err(BL_EINVAL, "call: expected %u arguments and %u results",
 		              f->type->nparams, f->type->nresults);
+	/* Nested calls (host functions calling back) count against the call depth and host stack. */
+	if (s->depth >= s->cfg.max_call_depth || (tls_calls && host_stack_low()))
+		return wasm_trap_set(s, WASM_TRAP_STACK_EXHAUSTED, f);
 	wasm_slot_t *base = s->sp_top;
 	uint32_t need = nargs > nresults ? nargs : nresults;
 	if (base + need + 1 > s->stack + s->cfg.max_stack_slots)
@@ -565,6 +607,7 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 	uint32_t saved_depth = s->depth;
 	struct wasm_func *saved_cur = s->cur;
 	volatile int rc = 0;
+	tls_calls++;
 	if (sigsetjmp(ctx.jb, 1) == 0) {
 		tls_ctx = &ctx;
 		if (f->host)
@@ -575,6 +618,7 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		rc = wasm_trap_set(s, WASM_TRAP_MEMORY_OOB, s->cur);
 	}
 	tls_ctx = ctx.prev;
+	tls_calls--;
 	s->sp_top = saved_top;
 	s->depth = saved_depth;
 	s->cur = saved_cur;

@@ -8,12 +8,17 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -544,6 +549,113 @@ static void test_reentrant_host_calls(void **state)
 	wasm_module_free(mod);
 }
 
+/* ---- review: hostile modules and hosts (issue 3) ---- */
+
+/* Module: import env.cb ()->(); export "f" = call cb. (t_peek: the same with memory "mem".) */
+static const uint8_t callback_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02,
+	0x0a, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x02, 0x63, 0x62, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+	0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x01, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,
+};
+static const uint8_t callback_mem_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+	0x02, 0x0a, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x02, 0x63, 0x62, 0x00, 0x00, 0x03, 0x02,
+	0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0b, 0x02, 0x03, 0x6d, 0x65, 0x6d,
+	0x02, 0x00, 0x01, 0x66, 0x00, 0x01, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,
+};
+
+/* A host function that calls the guest's "f" again: the guest recurses through the host. */
+static int host_call_f(struct wasm_caller *c, void *env, wasm_val_t *args)
+{
+	(void)args;
+	int *levels = env;
+	(*levels)++;
+	struct wasm_extern e;
+	BL_TRY(wasm_instance_export(c->instance, "f", &e));
+	return wasm_call(c->store, e.u.func, NULL, 0, NULL, 0);
+}
+
+static void run_recursion_through_host(const struct wasm_config *cfg, int *levels)
+{
+	wasm_module_t *m = wasm_module_load(callback_wasm, sizeof(callback_wasm));
+	assert_non_null(m);
+	wasm_store_t *s = wasm_store_new(cfg);
+	wasm_func_t *cb = wasm_func_new_host(s, NULL, 0, NULL, 0, host_call_f, levels);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(s, m, resolve_cb, cb, &inst), 0);
+	*levels = 0;
+	/* Each level used the host stack: this overflowed it and crashed the process. */
+	assert_int_equal(wasm_call(s, export_func(inst, "f"), NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(s)->kind, WASM_TRAP_STACK_EXHAUSTED);
+	/* Depth and stacks were restored: the same again. */
+	int first = *levels;
+	*levels = 0;
+	assert_int_equal(wasm_call(s, export_func(inst, "f"), NULL, 0, NULL, 0), WASM_ETRAP);
+	assert_int_equal(wasm_store_last_trap(s)->kind, WASM_TRAP_STACK_EXHAUSTED);
+	assert_int_equal(*levels, first);
+	wasm_store_delete(s);
+	wasm_module_free(m);
+}
+
+static void test_recursion_through_host_is_bounded(void **state)
+{
+	(void)state;
+	int levels = 0;
+	/* Default limits: the host stack margin stops it. */
+	run_recursion_through_host(NULL, &levels);
+	assert_true(levels > 10);
+	/* A small call depth: each host frame counts as a call. */
+	struct wasm_config cfg = { .max_call_depth = 10 };
+	run_recursion_through_host(&cfg, &levels);
+	assert_int_equal(levels, 10);
+}
+
+/*
+ * A fault in a host function called from Wasm is the host's, even at an
+ * address inside the guest memory's reservation: it must not be turned into a
+ * guest trap (and a siglongjmp out of host code). The child process must die
+ * of it, not report a trap.
+ */
+static int host_bad_peek(struct wasm_caller *c, void *env, wasm_val_t *args)
+{
+	(void)env;
+	(void)args;
+	struct wasm_extern e;
+	BL_TRY(wasm_instance_export(c->instance, "mem", &e));
+	volatile uint8_t *p = wasm_memory_data(e.u.memory);
+	return p[(size_t)2 << 30]; /* 2 GiB past the 64 KiB memory: a host bug */
+}
+
+static void test_host_fault_is_not_a_trap(void **state)
+{
+	(void)state;
+	wasm_module_t *m = wasm_module_load(callback_mem_wasm, sizeof(callback_mem_wasm));
+	assert_non_null(m);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 2); /* a sanitizer's SEGV report is expected here */
+		signal(SIGSEGV, SIG_DFL); /* not cmocka's handler, which would go on testing */
+		signal(SIGBUS, SIG_DFL);
+		wasm_store_t *s = wasm_store_new(NULL);
+		wasm_func_t *cb = wasm_func_new_host(s, NULL, 0, NULL, 0, host_bad_peek, NULL);
+		wasm_instance_t *inst;
+		struct wasm_extern e;
+		if (wasm_instantiate(s, m, resolve_cb, cb, &inst) < 0 ||
+		    wasm_instance_export(inst, "f", &e) < 0)
+			_exit(4);
+		int rc = wasm_call(s, e.u.func, NULL, 0, NULL, 0);
+		_exit(rc == WASM_ETRAP ? 3 : 0);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 3); /* turned into a trap */
+	assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 4);
+	wasm_module_free(m);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -616,6 +728,8 @@ int main(void)
 		cmocka_unit_test(test_threads_trap_independently),
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
+		cmocka_unit_test(test_recursion_through_host_is_bounded),
+		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
