@@ -551,6 +551,38 @@ static void test_reentrant_host_calls(void **state)
 
 /* ---- review: hostile modules and hosts (issue 3) ---- */
 
+/*
+ * A "name" custom section may come anywhere, also before the sections that
+ * declare the functions it names (here first of all); it was read then, into
+ * an array sized for zero functions, and traps and wasm_module_free read past it.
+ * Module: name section naming function 3 "late"; four ()->() functions
+ * that are `unreachable`; export "f" = function 3.
+ */
+static const uint8_t name_first_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x04, 0x6e, 0x61,
+	0x6d, 0x65, 0x01, 0x07, 0x01, 0x03, 0x04, 0x6c, 0x61, 0x74, 0x65, 0x01, 0x04,
+	0x01, 0x60, 0x00, 0x00, 0x03, 0x05, 0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x05,
+	0x01, 0x01, 0x66, 0x00, 0x03, 0x0a, 0x11, 0x04, 0x03, 0x00, 0x00, 0x0b, 0x03,
+	0x00, 0x00, 0x0b, 0x03, 0x00, 0x00, 0x0b, 0x03, 0x00, 0x00, 0x0b,
+};
+
+static void test_name_section_before_functions(void **state)
+{
+	(void)state;
+	wasm_module_t *m = wasm_module_load(name_first_wasm, sizeof(name_first_wasm));
+	assert_non_null(m);
+	wasm_store_t *s = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(s, m, NULL, NULL, &inst), 0);
+	assert_int_equal(wasm_call(s, export_func(inst, "f"), NULL, 0, NULL, 0), WASM_ETRAP);
+	const struct wasm_trap *t = wasm_store_last_trap(s);
+	assert_int_equal(t->kind, WASM_TRAP_UNREACHABLE);
+	assert_int_equal(t->func_index, 3);
+	assert_string_equal(t->func_name, "late");
+	wasm_store_delete(s);
+	wasm_module_free(m);
+}
+
 /* Module: import env.cb ()->(); export "f" = call cb. (t_peek: the same with memory "mem".) */
 static const uint8_t callback_wasm[] = {
 	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02,
@@ -728,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_threads_trap_independently),
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
+		cmocka_unit_test(test_name_section_before_functions),
 		cmocka_unit_test(test_recursion_through_host_is_bounded),
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_malformed_modules),
