@@ -354,12 +354,29 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 		k->stk[k->h - 1].slot = 0;
 		k->last_dst = NO_PATCH;
 	}
+	/*
+	 * The copies run in order 0..n-1, so a source in [dst, dst + i) would be
+	 * overwritten before copy i reads it. That happens only for the function's
+	 * label (dst 0: the results land on the params and locals) with pending
+	 * local.gets, e.g. "local.get 1 local.get 0 return": move such a source
+	 * to its own stack slot first. Own slots are safe (own slot of value i >=
+	 * dst + i), and the stack entries are left alone: this code may sit on a
+	 * branch path only (br_if), where the fall-through still reads the locals.
+	 */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct entry *e = &k->stk[k->h - n + i];
+		if (!e->is_const && e->slot >= dst && e->slot < dst + i)
+			BL_TRY(EMIT(k, WASM_OP_COPY, own_slot(k, k->h - n + i), e->slot));
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct entry *e = &k->stk[k->h - n + i];
+		uint32_t src = e->slot;
+		if (!e->is_const && src >= dst && src < dst + i)
+			src = own_slot(k, k->h - n + i);
 		if (e->is_const)
 			BL_TRY(EMIT(k, WASM_OP_CONST, dst + i, e->cval));
-		else if (e->slot != dst + i)
-			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, e->slot));
+		else if (src != dst + i)
+			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, src));
 	}
 	return 0;
 }

@@ -583,6 +583,63 @@ static void test_name_section_before_functions(void **state)
 	wasm_module_free(m);
 }
 
+/*
+ * Multi-value results land on the params and locals (slot 0 up); with
+ * pending local.gets the copies overwrote a source before reading it:
+ *   swap(a, b) = local.get 1 local.get 0 return          -> (b, a)
+ *   mix(a)     = (i32.add a 1) (local.get 0) return      -> (a + 1, a)
+ *   brif(a, b) = local.get 1 local.get 0 (br_if 0 a) drop drop
+ *                local.get 0 local.get 1                 -> (b, a) if a else (a, b)
+ */
+static const uint8_t multivalue_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0e, 0x02, 0x60, 0x02, 0x7f,
+	0x7f, 0x02, 0x7f, 0x7f, 0x60, 0x01, 0x7f, 0x02, 0x7f, 0x7f, 0x03, 0x04, 0x03, 0x00,
+	0x01, 0x00, 0x07, 0x15, 0x03, 0x04, 0x73, 0x77, 0x61, 0x70, 0x00, 0x00, 0x03, 0x6d,
+	0x69, 0x78, 0x00, 0x01, 0x04, 0x62, 0x72, 0x69, 0x66, 0x00, 0x02, 0x0a, 0x25, 0x03,
+	0x07, 0x00, 0x20, 0x01, 0x20, 0x00, 0x0f, 0x0b, 0x0a, 0x00, 0x20, 0x00, 0x41, 0x01,
+	0x6a, 0x20, 0x00, 0x0f, 0x0b, 0x10, 0x00, 0x20, 0x01, 0x20, 0x00, 0x20, 0x00, 0x0d,
+	0x00, 0x1a, 0x1a, 0x20, 0x00, 0x20, 0x01, 0x0b,
+};
+
+static void call_pair(wasm_store_t *s, wasm_instance_t *inst, const char *fn, uint32_t nargs,
+                      uint32_t a, uint32_t b, uint32_t want0, uint32_t want1)
+{
+	wasm_val_t args[2], res[2];
+	memset(args, 0, sizeof(args));
+	args[0].i32 = a;
+	args[1].i32 = b;
+	assert_int_equal(wasm_call(s, export_func(inst, fn), args, nargs, res, 2), 0);
+	assert_int_equal(res[0].i32, want0);
+	assert_int_equal(res[1].i32, want1);
+}
+
+static void test_multivalue_results_from_locals(void **state)
+{
+	(void)state;
+	wasm_module_t *m = wasm_module_load(multivalue_wasm, sizeof(multivalue_wasm));
+	assert_non_null(m);
+	wasm_store_t *s = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(s, m, NULL, NULL, &inst), 0);
+	call_pair(s, inst, "swap", 2, 1, 2, 2, 1);
+	call_pair(s, inst, "mix", 1, 5, 0, 6, 5);
+	call_pair(s, inst, "brif", 2, 1, 2, 2, 1);
+	call_pair(s, inst, "brif", 2, 0, 2, 0, 2);
+	wasm_store_delete(s);
+	wasm_module_free(m);
+	/* The same without the compiler's peepholes. */
+	setenv("BAILEY_WASM_NOOPT", "1", 1);
+	m = wasm_module_load(multivalue_wasm, sizeof(multivalue_wasm));
+	unsetenv("BAILEY_WASM_NOOPT");
+	assert_non_null(m);
+	s = wasm_store_new(NULL);
+	assert_int_equal(wasm_instantiate(s, m, NULL, NULL, &inst), 0);
+	call_pair(s, inst, "swap", 2, 1, 2, 2, 1);
+	call_pair(s, inst, "mix", 1, 5, 0, 6, 5);
+	wasm_store_delete(s);
+	wasm_module_free(m);
+}
+
 /* Module: import env.cb ()->(); export "f" = call cb. (t_peek: the same with memory "mem".) */
 static const uint8_t callback_wasm[] = {
 	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02,
@@ -761,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_host_functions),
 		cmocka_unit_test(test_reentrant_host_calls),
 		cmocka_unit_test(test_name_section_before_functions),
+		cmocka_unit_test(test_multivalue_results_from_locals),
 		cmocka_unit_test(test_recursion_through_host_is_bounded),
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_malformed_modules),
