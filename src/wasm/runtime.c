@@ -368,6 +368,8 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg)
 	return s;
 }
 
+static void timer_unlist(struct wasm_store *s);
+
 static void instance_free(struct wasm_instance *inst)
 {
 	if (inst->elem_refs)
@@ -410,7 +412,12 @@ void wasm_store_delete(wasm_store_t *s)
 		free(g);
 	}
 	if (s->timer_armed) {
-		/* Disarm first: the callback runs only on expiry and touches two flags. */
+		/*
+		 * The timer's callback runs on a thread of its own and may already be
+		 * on its way when we disarm, so it never holds the store: it looks the
+		 * store up by id under timer_lock. Once unlisted, no callback reaches it.
+		 */
+		timer_unlist(s);
 		struct itimerspec off;
 		memset(&off, 0, sizeof(off));
 		timer_settime(s->timer, 0, &off, NULL);
@@ -423,22 +430,66 @@ void wasm_store_delete(wasm_store_t *s)
 
 void wasm_store_interrupt(wasm_store_t *s)
 {
-	s->interrupt = 1;
-	s->stop = 1;
+	__atomic_store_n(&s->interrupt, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
 }
 
 void wasm_store_set_budget(wasm_store_t *s, uint64_t budget)
 {
 	s->budget = budget;
 	s->budget_on = budget != 0;
-	s->stop = s->budget_on || s->interrupt || s->expired;
+	__atomic_store_n(&s->stop, s->budget_on, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->expired, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&s->interrupt, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Deadlines. A SIGEV_THREAD timer calls deadline_fired on a new thread, which
+ * can still be running (or about to run) after wasm_store_delete disarmed and
+ * deleted the timer; so the callback gets an id, not the store, and finds the
+ * store in a list under timer_lock. It also re-checks the clock against the
+ * deadline armed now, so a late callback of an earlier or disarmed deadline
+ * does nothing. The flags are written with sequentially consistent atomics
+ * (see wasm_call) so a deadline firing while a call starts is not lost.
+ */
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wasm_store *timer_stores;
+static uint64_t timer_next_id;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void timer_unlist(struct wasm_store *s)
+{
+	pthread_mutex_lock(&timer_lock);
+	for (struct wasm_store **p = &timer_stores; *p; p = &(*p)->timer_next) {
+		if (*p == s) {
+			*p = s->timer_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&timer_lock);
 }
 
 static void deadline_fired(union sigval v)
 {
-	struct wasm_store *s = v.sival_ptr;
-	s->expired = 1;
-	s->stop = 1;
+	uint64_t id = (uint64_t)(uintptr_t)v.sival_ptr;
+	pthread_mutex_lock(&timer_lock);
+	for (struct wasm_store *s = timer_stores; s; s = s->timer_next) {
+		if (s->timer_id != id)
+			continue;
+		if (s->deadline_ns && now_ns() >= s->deadline_ns) {
+			__atomic_store_n(&s->expired, 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&timer_lock);
 }
 
 int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
@@ -448,19 +499,30 @@ int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
 		memset(&ev, 0, sizeof(ev));
 		ev.sigev_notify = SIGEV_THREAD;
 		ev.sigev_notify_function = deadline_fired;
-		ev.sigev_value.sival_ptr = s;
+		pthread_mutex_lock(&timer_lock);
+		s->timer_id = ++timer_next_id;
+		pthread_mutex_unlock(&timer_lock);
+		ev.sigev_value.sival_ptr = (void *)(uintptr_t)s->timer_id;
 		if (timer_create(CLOCK_MONOTONIC, &ev, &s->timer) != 0)
 			return bl_err(BL_EIO, "timer_create failed");
 		s->timer_armed = true;
+		pthread_mutex_lock(&timer_lock);
+		s->timer_next = timer_stores;
+		timer_stores = s;
+		pthread_mutex_unlock(&timer_lock);
 	}
+	/* Reset the flags before arming, so a short deadline cannot fire first and be erased. */
+	pthread_mutex_lock(&timer_lock);
+	s->deadline_ns = ms ? now_ns() + ms * 1000000u : 0;
+	__atomic_store_n(&s->expired, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->stop, s->budget_on || s->interrupt, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&timer_lock);
 	struct itimerspec its;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(ms / 1000);
 	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	if (timer_settime(s->timer, 0, &its, NULL) != 0)
 		return bl_err(BL_EIO, "timer_settime failed");
-	s->expired = 0;
-	s->stop = s->budget_on || s->interrupt;
 	return 0;
 }
 
@@ -597,7 +659,13 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		base[i].i64 = args[i].i64;
 	if (s->sp_top == s->stack) { /* a new outermost call; nested calls keep a pending request */
 		s->interrupt = 0;
-		s->stop = s->budget_on || s->expired;
+		/*
+		 * Store, then load expired (both seq_cst; deadline_fired does the
+		 * reverse): a deadline firing in between cannot be overwritten.
+		 */
+		__atomic_store_n(&s->stop, s->budget_on, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&s->expired, __ATOMIC_SEQ_CST))
+			__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
 	}
 	thread_signal_setup();
 	struct call_ctx ctx;

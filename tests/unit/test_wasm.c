@@ -745,6 +745,29 @@ static void test_host_fault_is_not_a_trap(void **state)
 	wasm_module_free(m);
 }
 
+/*
+ * wasm_store_delete right when a deadline fires: the timer's callback runs on
+ * a thread of its own and wrote to the freed store (ASan: heap-use-after-free
+ * in the callback). Many stores are deleted around their deadline's expiry.
+ */
+static void test_deadline_racing_store_delete(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		wasm_store_t *s = wasm_store_new(NULL);
+		assert_non_null(s);
+		assert_int_equal(wasm_store_set_deadline(s, 1), 0);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		long wait_ns = 900000 + (i % 30) * 10000; /* 0.9 .. 1.19 ms */
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+		while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < wait_ns);
+		wasm_store_delete(s);
+	}
+	usleep(20000); /* let late callbacks run */
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -821,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_multivalue_results_from_locals),
 		cmocka_unit_test(test_recursion_through_host_is_bounded),
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
+		cmocka_unit_test(test_deadline_racing_store_delete),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
