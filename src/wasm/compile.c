@@ -51,6 +51,15 @@ struct comp {
 	uint8_t *local_types;
 	struct entry *stk;
 	uint32_t h, cap_h, max_h;
+	/*
+	 * stk[0, clean) hold their values in their own slots (nothing pending):
+	 * materialize_all and materialize_local start there, and push keeps at
+	 * most MAX_UNCLEAN entries above it, so a long run of calls, blocks or
+	 * local.sets over a deep operand stack costs linear, not quadratic, time
+	 * (a module could make validation take hours). Lowered lazily when
+	 * entries are popped (see push).
+	 */
+	uint32_t clean;
 	struct ctl *ctls;
 	uint32_t nctl, cap_ctl;
 	union wasm_cell *code;
@@ -140,6 +149,11 @@ static uint32_t own_slot(const struct comp *k, uint32_t height)
 	return k->nlocals + height;
 }
 
+static int materialize_all(struct comp *k);
+
+/* Entries above `clean` before push materialises them all: keeps every scan short. */
+#define MAX_UNCLEAN 64u
+
 static int push(struct comp *k, uint8_t t)
 {
 	if (k->h == k->cap_h) {
@@ -152,6 +166,10 @@ static int push(struct comp *k, uint8_t t)
 		k->stk = p;
 		k->cap_h = cap;
 	}
+	if (k->clean > k->h) /* entries at h and above were popped; the new one may turn pending */
+		k->clean = k->h;
+	if (k->h - k->clean >= MAX_UNCLEAN)
+		BL_TRY(materialize_all(k));
 	k->stk[k->h].type = t;
 	k->stk[k->h].is_const = false;
 	k->stk[k->h].slot = own_slot(k, k->h);
@@ -204,14 +222,15 @@ static int materialize_at(struct comp *k, uint32_t i)
 
 static int materialize_all(struct comp *k)
 {
-	for (uint32_t i = 0; i < k->h; i++)
+	for (uint32_t i = k->clean < k->h ? k->clean : k->h; i < k->h; i++)
 		BL_TRY(materialize_at(k, i));
+	k->clean = k->h;
 	return 0;
 }
 
 static int materialize_local(struct comp *k, uint32_t local)
 {
-	for (uint32_t i = 0; i < k->h; i++)
+	for (uint32_t i = k->clean < k->h ? k->clean : k->h; i < k->h; i++)
 		if (k->stk[i].slot == local)
 			BL_TRY(materialize_at(k, i));
 	return 0;
@@ -352,6 +371,8 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 		/* The result was just computed: compute it into slot 0 instead. */
 		k->code[k->last_dst].u = 0;
 		k->stk[k->h - 1].slot = 0;
+		if (k->clean > k->h - 1)
+			k->clean = k->h - 1;
 		k->last_dst = NO_PATCH;
 	}
 	/*

@@ -768,6 +768,143 @@ static void test_deadline_racing_store_delete(void **state)
 	usleep(20000); /* let late callbacks run */
 }
 
+/*
+ * Validation time is linear in the body: each call, block and local.set
+ * scanned the whole operand stack for pending values, so a deep stack
+ * followed by many such instructions took time H x N (measured: 11 s with
+ * H = 50,000 and N = 300,000; this module is 6.7 times that, beyond meson's
+ * test timeout; a 10 MB module, hours). Module: global g = 0;
+ * f(p) = 100,000 x global.get g, local.get p, 10^6 x local.tee 1,
+ * 100,001 x drop, local.get 1  (returns p);
+ * h() = 100,000 x i32.const 0, 10^6 x call nop, 100,000 x drop.
+ */
+static size_t put_leb(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		p[n++] = (uint8_t)(b | (v ? 0x80 : 0));
+	} while (v);
+	return n;
+}
+
+static size_t put_rep(uint8_t *p, const uint8_t *ops, size_t n, uint32_t times)
+{
+	for (uint32_t i = 0; i < times; i++)
+		memcpy(p + (size_t)i * n, ops, n);
+	return (size_t)times * n;
+}
+
+static void test_deep_stack_validates_in_linear_time(void **state)
+{
+	(void)state;
+	const uint32_t H = 100000, N = 1000000;
+	size_t cap = 4u << 20, n = 0;
+	uint8_t *f = malloc(cap), *h = malloc(cap), *m = malloc(3 * cap);
+	assert_non_null(f);
+	assert_non_null(h);
+	assert_non_null(m);
+	size_t nf = 0, nh = 0;
+	nf += put_leb(f + nf, 1); /* one local group: 1 x i32 */
+	f[nf++] = 1;
+	f[nf++] = 0x7f;
+	nf += put_rep(f + nf, (const uint8_t[]){ 0x23, 0 }, 2, H);
+	nf += put_rep(f + nf, (const uint8_t[]){ 0x20, 0 }, 2, 1);
+	nf += put_rep(f + nf, (const uint8_t[]){ 0x22, 1 }, 2, N);
+	nf += put_rep(f + nf, (const uint8_t[]){ 0x1a }, 1, H + 1);
+	nf += put_rep(f + nf, (const uint8_t[]){ 0x20, 1, 0x0b }, 3, 1);
+	h[nh++] = 0; /* no locals */
+	nh += put_rep(h + nh, (const uint8_t[]){ 0x41, 0 }, 2, H);
+	nh += put_rep(h + nh, (const uint8_t[]){ 0x10, 0 }, 2, N);
+	nh += put_rep(h + nh, (const uint8_t[]){ 0x1a }, 1, H);
+	h[nh++] = 0x0b;
+	static const uint8_t head[] = {
+		0x00,
+		0x61,
+		0x73,
+		0x6d,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		/* types: ()->(), (i32)->i32 */
+		0x01,
+		0x09,
+		0x02,
+		0x60,
+		0x00,
+		0x00,
+		0x60,
+		0x01,
+		0x7f,
+		0x01,
+		0x7f,
+		/* functions: nop, f, h */
+		0x03,
+		0x04,
+		0x03,
+		0x00,
+		0x01,
+		0x00,
+		/* global i32 immutable = 0 */
+		0x06,
+		0x06,
+		0x01,
+		0x7f,
+		0x00,
+		0x41,
+		0x00,
+		0x0b,
+		/* exports f = 1, h = 2 */
+		0x07,
+		0x09,
+		0x02,
+		0x01,
+		'f',
+		0x00,
+		0x01,
+		0x01,
+		'h',
+		0x00,
+		0x02,
+	};
+	memcpy(m, head, sizeof(head));
+	n = sizeof(head);
+	uint8_t tmp[16];
+	size_t lf = put_leb(tmp, (uint32_t)nf), lh = put_leb(tmp, (uint32_t)nh);
+	uint32_t code_len = (uint32_t)(1 + 3 + lf + nf + lh + nh);
+	m[n++] = 10;
+	n += put_leb(m + n, code_len);
+	m[n++] = 3;
+	m[n++] = 2; /* nop: size 2, no locals, end */
+	m[n++] = 0;
+	m[n++] = 0x0b;
+	n += put_leb(m + n, (uint32_t)nf);
+	memcpy(m + n, f, nf);
+	n += nf;
+	n += put_leb(m + n, (uint32_t)nh);
+	memcpy(m + n, h, nh);
+	n += nh;
+	wasm_module_t *mod = wasm_module_load(m, n);
+	if (!mod)
+		fail_msg("%s", bl_errmsg());
+	wasm_store_t *s = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(s, mod, NULL, NULL, &inst), 0);
+	wasm_val_t a[1], r[1];
+	memset(a, 0, sizeof(a));
+	a[0].i32 = 77;
+	assert_int_equal(wasm_call(s, export_func(inst, "f"), a, 1, r, 1), 0);
+	assert_int_equal(r[0].i32, 77);
+	assert_int_equal(wasm_call(s, export_func(inst, "h"), NULL, 0, NULL, 0), 0);
+	wasm_store_delete(s);
+	wasm_module_free(mod);
+	free(f);
+	free(h);
+	free(m);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -845,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_recursion_through_host_is_bounded),
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_deadline_racing_store_delete),
+		cmocka_unit_test(test_deep_stack_validates_in_linear_time),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
