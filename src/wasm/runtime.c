@@ -746,8 +746,8 @@ static int link_import(struct wasm_instance *inst, const struct wasm_import *im,
 	}
 	case WASM_EXTERN_MEMORY: {
 		struct wasm_memory *mm = e->u.memory;
-		if (!mm || !limits_match(mm->pages, mm->max_pages, mm->max_pages != WASM_MAX_PAGES,
-		                         &im->d.mem))
+		/* The declared type (spec 4.5.2), as for tables; the store's clamp only bounds growth. */
+		if (!mm || !limits_match(mm->pages, mm->decl_max, mm->has_max, &im->d.mem))
 			return import_fail(im, "incompatible import type");
 		inst->mem = mm;
 		return 0;

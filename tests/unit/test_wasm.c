@@ -905,6 +905,57 @@ static void test_deep_stack_validates_in_linear_time(void **state)
 	free(m);
 }
 
+/*
+ * Memory import matching (spec 4.5.2) uses the exporter's declared limits, not
+ * the store's clamp: a memory declared with max 65536 satisfies an import
+ * (memory 1 65536), and one without a max does not satisfy (memory 1 200)
+ * even when the store limits it to 100 pages.
+ */
+static const uint8_t import_mem_max64k_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x02, 0x0f, 0x01, 0x03, 0x65,
+	0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x01, 0x01, 0x80, 0x80, 0x04,
+};
+static const uint8_t import_mem_max200_wasm[] = {
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x02, 0x0e, 0x01, 0x03,
+	0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x01, 0x01, 0xc8, 0x01,
+};
+
+static int resolve_mem(void *ud, const char *module, const char *nm, enum wasm_extern_kind kind,
+                       struct wasm_extern *out)
+{
+	(void)module;
+	(void)nm;
+	(void)kind;
+	out->kind = WASM_EXTERN_MEMORY;
+	out->u.memory = ud;
+	return 0;
+}
+
+static void test_memory_import_uses_declared_limits(void **state)
+{
+	(void)state;
+	struct wasm_config cfg = { .max_memory_pages = 100 };
+	wasm_store_t *s = wasm_store_new(&cfg);
+	wasm_instance_t *inst;
+	wasm_memory_t *max64k = wasm_memory_new(s, 1, 65536, 1);
+	wasm_memory_t *nomax = wasm_memory_new(s, 1, 0, 0);
+	assert_non_null(max64k);
+	assert_non_null(nomax);
+	wasm_module_t *a = wasm_module_load(import_mem_max64k_wasm, sizeof(import_mem_max64k_wasm));
+	wasm_module_t *b = wasm_module_load(import_mem_max200_wasm, sizeof(import_mem_max200_wasm));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(wasm_instantiate(s, a, resolve_mem, max64k, &inst), 0);
+	assert_int_equal(wasm_instantiate(s, b, resolve_mem, nomax, &inst), BL_ENOENT);
+	assert_int_equal(wasm_instantiate(s, b, resolve_mem, max64k, &inst), BL_ENOENT);
+	/* The store's limit still bounds growth of the max-65536 memory. */
+	assert_int_equal(wasm_memory_grow(max64k, 99), 1);
+	assert_true(wasm_memory_grow(max64k, 1) < 0);
+	wasm_store_delete(s);
+	wasm_module_free(a);
+	wasm_module_free(b);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -983,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_deadline_racing_store_delete),
 		cmocka_unit_test(test_deep_stack_validates_in_linear_time),
+		cmocka_unit_test(test_memory_import_uses_declared_limits),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
