@@ -120,6 +120,13 @@ struct call_ctx {
 };
 
 static __thread struct call_ctx *tls_ctx;
+#ifndef WASM_BOUNDS_CHECKS
+/*
+ * Guard-page mode only. With explicit bounds checks no guest access can
+ * fault, so no handler is installed: a fault is always a host or engine bug
+ * and must not be reported as a guest trap (the calloc'ed memory's "8 GiB
+ * range" would otherwise cover most of the heap).
+ */
 static __thread int tls_altstack_done;
 static __thread char tls_altstack[64 * 1024] __attribute__((aligned(16)));
 static struct sigaction prev_segv, prev_bus;
@@ -128,7 +135,9 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	struct call_ctx *ctx = tls_ctx;
-	if (ctx && ctx->store->cur && ctx->store->cur->inst && ctx->store->cur->inst->mem) {
+	/* si_code <= 0: sent by kill/sigqueue, si_addr is not a fault address. */
+	if (ctx && si->si_code > 0 && ctx->store->cur && ctx->store->cur->inst &&
+	    ctx->store->cur->inst->mem) {
 		uint8_t *base = ctx->store->cur->inst->mem->base;
 		uint8_t *a = si->si_addr;
 		if (a >= base && a < base + WASM_RESERVE)
@@ -159,6 +168,7 @@ static void install_handlers(void)
 	install_handler(SIGSEGV, &prev_segv);
 	install_handler(SIGBUS, &prev_bus);
 }
+#endif
 
 /*
  * Host stack. Wasm-to-Wasm calls never grow the host stack (the interpreter
@@ -191,6 +201,7 @@ static bool host_stack_low(void)
 	return tls_stack_lo && (sp < tls_stack_lo || sp - tls_stack_lo < HOST_STACK_MARGIN);
 }
 
+#ifndef WASM_BOUNDS_CHECKS
 static void thread_signal_setup(void)
 {
 	if (!tls_altstack_done) {
@@ -206,6 +217,7 @@ static void thread_signal_setup(void)
 			tls_altstack_done = 1;
 	}
 }
+#endif
 
 /* ---- memories ---- */
 
@@ -364,7 +376,9 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg)
 		return NULL;
 	}
 	s->sp_top = s->stack;
+#ifndef WASM_BOUNDS_CHECKS
 	install_handlers();
+#endif
 	return s;
 }
 
@@ -667,7 +681,9 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		if (__atomic_load_n(&s->expired, __ATOMIC_SEQ_CST))
 			__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
 	}
+#ifndef WASM_BOUNDS_CHECKS
 	thread_signal_setup();
+#endif
 	struct call_ctx ctx;
 	ctx.store = s;
 	ctx.prev = tls_ctx;

@@ -956,6 +956,38 @@ static void test_memory_import_uses_declared_limits(void **state)
 	wasm_module_free(b);
 }
 
+/*
+ * The fault handler belongs to guard-page mode only. With explicit bounds
+ * checks (test_wasm_bc.c) no guest access can fault, and a handler that
+ * turned faults within 8 GiB of a calloc'ed memory into guest traps would
+ * hide host and engine bugs: creating a store leaves the SIGSEGV action alone.
+ */
+static void dummy_segv(int sig)
+{
+	(void)sig;
+	_exit(9);
+}
+
+static void test_fault_handler_only_with_guard_pages(void **state)
+{
+	(void)state;
+	struct sigaction mine, saved, now;
+	memset(&mine, 0, sizeof(mine));
+	mine.sa_handler = dummy_segv;
+	sigemptyset(&mine.sa_mask);
+	assert_int_equal(sigaction(SIGSEGV, &mine, &saved), 0);
+	wasm_store_t *s = wasm_store_new(NULL);
+	assert_non_null(s);
+	assert_int_equal(sigaction(SIGSEGV, NULL, &now), 0);
+#ifdef TEST_WASM_BOUNDS_CHECKS
+	assert_true(now.sa_handler == dummy_segv);
+#else
+	assert_true(now.sa_handler != dummy_segv); /* the guard-page handler */
+#endif
+	wasm_store_delete(s);
+	assert_int_equal(sigaction(SIGSEGV, &saved, NULL), 0);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -1035,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_deadline_racing_store_delete),
 		cmocka_unit_test(test_deep_stack_validates_in_linear_time),
 		cmocka_unit_test(test_memory_import_uses_declared_limits),
+		cmocka_unit_test(test_fault_handler_only_with_guard_pages),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
