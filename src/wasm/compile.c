@@ -31,6 +31,7 @@ struct ctl {
 	uint32_t label; /* loop: code index of the head */
 	uint32_t patch; /* chain of label cells to patch with the end */
 	uint32_t else_patch; /* if: the BR_UNLESS label cell */
+	uint32_t brt_stamp, brt_label; /* br_table: this target's copy block (op_br_table) */
 };
 
 struct entry {
@@ -67,6 +68,7 @@ struct comp {
 	uint32_t last_dst; /* cell of the destination of the last instruction, or NO_PATCH */
 	uint32_t last_op; /* cell of the last instruction's opcode */
 	uint32_t label_here; /* code index of the last label placed */
+	uint32_t brt_stamp; /* counts br_tables (see struct ctl) */
 };
 
 static int fail(struct comp *k, const char *msg)
@@ -82,15 +84,26 @@ static bool dead(const struct comp *k)
 
 /* ---- emission ---- */
 
+/*
+ * Internal code may be at most 64 cells per body byte (plus 1 Mi cells), and
+ * 2^28 cells: ordinary code takes a few cells per byte, and the limit keeps a
+ * small hostile body (branches carrying many values to many labels) from
+ * making the host allocate gigabytes.
+ */
 static int grow_code(struct comp *k, uint32_t more)
 {
 	if (k->n + more <= k->cap)
 		return 0;
+	uint64_t limit = (uint64_t)k->c->len * 64 + (1u << 20);
+	if (limit > (1u << 28))
+		limit = 1u << 28;
+	if ((uint64_t)k->n + more > limit)
+		return bl_err(BL_ENOMEM, "function too large (%u internal cells)", k->n + more);
 	uint32_t cap = k->cap ? k->cap : 256;
 	while (cap < k->n + more)
 		cap *= 2;
-	if (cap > (1u << 28))
-		return bl_err(BL_ENOMEM, "function too large");
+	if (cap > limit)
+		cap = (uint32_t)limit;
 	union wasm_cell *p = realloc(k->code, cap * sizeof(*p));
 	if (!p)
 		return bl_err(BL_ENOMEM, "out of memory");
@@ -562,14 +575,23 @@ static int op_br_table(struct comp *k)
 		BL_TRY_GOTO(rc, grow_code(k, n + 1), out_free_targets);
 		uint32_t first = k->n;
 		k->n += n + 1;
+		k->brt_stamp++;
 		for (uint32_t i = 0; i <= n; i++) {
-			if (!branch_needs_copies(k, targets[i])) {
-				link_label(k, targets[i], first + i);
+			struct ctl *t = targets[i];
+			if (!branch_needs_copies(k, t)) {
+				link_label(k, t, first + i);
+				continue;
+			}
+			/* One block of copies per distinct target, shared by all its entries. */
+			if (t->brt_stamp == k->brt_stamp) {
+				k->code[first + i].u = t->brt_label;
 				continue;
 			}
 			place_label(k);
+			t->brt_stamp = k->brt_stamp;
+			t->brt_label = k->n;
 			k->code[first + i].u = k->n;
-			BL_TRY_GOTO(rc, emit_br(k, targets[i]), out_free_targets);
+			BL_TRY_GOTO(rc, emit_br(k, t), out_free_targets);
 		}
 	}
 	set_unreachable(k);

@@ -988,6 +988,113 @@ static void test_fault_handler_only_with_guard_pages(void **state)
 	assert_int_equal(sigaction(SIGSEGV, &saved, NULL), 0);
 }
 
+/*
+ * Code size. br_table emitted a block of copies for every entry whose label
+ * needs its values moved: 300,000 entries to one label carrying 1,000 values
+ * made a 300 KB body take hundreds of MB of internal code. Entries to the same
+ * label now share one block, and internal code is limited to 64 cells per body
+ * byte (plus 1 Mi), so a small body cannot make the host allocate gigabytes.
+ *   brt(x, i) = block (result i32 x 1000) (i32.const 1 .. 1000)
+ *               (br_table 0 0 ... 0 (local.get i)) end, then 999 x i32.add
+ *   -> 500,500 for any i.
+ * A body of many br_ifs that each move 1,000 values (brifs: the block's
+ * values sit one above its label) needs 3,000 cells per 4 bytes: refused
+ * rather than grown (without the limit, 11 KB here took 48 MB; 200 KB would
+ * take gigabytes).
+ *   brifs(x, i) = block (result i32 x 1000) (i32.const 7) (i32.const 1 .. 1000)
+ *                 2,000 x (br_if 0 (local.get 0)) unreachable end ...
+ */
+static uint8_t *build_brtable_module(uint32_t brifs, uint32_t arity, uint32_t entries, size_t *len)
+{
+	size_t cap = 16u << 20, nb = 0, n = 0;
+	uint8_t *b = malloc(cap), *m = malloc(cap);
+	assert_non_null(b);
+	assert_non_null(m);
+	b[nb++] = 0; /* no locals */
+	b[nb++] = 0x02; /* block (type 1) */
+	b[nb++] = 0x01;
+	if (brifs) {
+		b[nb++] = 0x41;
+		b[nb++] = 7;
+	}
+	for (uint32_t i = 1; i <= arity; i++) {
+		b[nb++] = 0x41; /* i32.const i: signed LEB, 0 < i < 2^13 */
+		if (i < 64) {
+			b[nb++] = (uint8_t)i;
+		} else {
+			b[nb++] = (uint8_t)(0x80 | (i & 0x7f));
+			b[nb++] = (uint8_t)(i >> 7);
+		}
+	}
+	if (brifs) {
+		nb += put_rep(b + nb, (const uint8_t[]){ 0x20, 0, 0x0d, 0 }, 4, brifs);
+		b[nb++] = 0x00; /* unreachable */
+	} else {
+		b[nb++] = 0x20; /* local.get 1 */
+		b[nb++] = 1;
+		b[nb++] = 0x0e;
+		nb += put_leb(b + nb, entries);
+		nb += put_rep(b + nb, (const uint8_t[]){ 0 }, 1, entries + 1);
+	}
+	b[nb++] = 0x0b;
+	nb += put_rep(b + nb, (const uint8_t[]){ 0x6a }, 1, arity - 1);
+	b[nb++] = 0x0b;
+	static const uint8_t head[] = { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+	memcpy(m, head, sizeof(head));
+	n = sizeof(head);
+	/* types: (i32 i32)->i32, ()->(i32 x arity) */
+	uint8_t t[8];
+	size_t la = put_leb(t, arity);
+	m[n++] = 1;
+	n += put_leb(m + n, (uint32_t)(1 + 6 + 2 + la + arity));
+	m[n++] = 2;
+	memcpy(m + n, (const uint8_t[]){ 0x60, 2, 0x7f, 0x7f, 1, 0x7f, 0x60, 0 }, 8);
+	n += 8;
+	n += put_leb(m + n, arity);
+	memset(m + n, 0x7f, arity);
+	n += arity;
+	memcpy(m + n, (const uint8_t[]){ 3, 2, 1, 0, 7, 7, 1, 3, 'b', 'r', 't', 0, 0 }, 13);
+	n += 13;
+	size_t lb = put_leb(t, (uint32_t)nb);
+	m[n++] = 10;
+	n += put_leb(m + n, (uint32_t)(1 + lb + nb));
+	m[n++] = 1;
+	n += put_leb(m + n, (uint32_t)nb);
+	memcpy(m + n, b, nb);
+	n += nb;
+	free(b);
+	*len = n;
+	return m;
+}
+
+static void test_br_table_code_size_is_bounded(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *bin = build_brtable_module(0, 1000, 300000, &len);
+	wasm_module_t *m = wasm_module_load(bin, len);
+	if (!m)
+		fail_msg("%s", bl_errmsg());
+	wasm_store_t *s = wasm_store_new(NULL);
+	wasm_instance_t *inst;
+	assert_int_equal(wasm_instantiate(s, m, NULL, NULL, &inst), 0);
+	wasm_val_t a[2], r[1];
+	memset(a, 0, sizeof(a));
+	for (uint32_t i = 0; i < 3; i++) {
+		a[1].i32 = i == 2 ? 0xffffffffu : i * 1000;
+		assert_int_equal(wasm_call(s, export_func(inst, "brt"), a, 2, r, 1), 0);
+		assert_int_equal(r[0].i32, 500500);
+	}
+	wasm_store_delete(s);
+	wasm_module_free(m);
+	free(bin);
+	/* Many branches each moving 1,000 values: refused, not grown without bound. */
+	bin = build_brtable_module(2000, 1000, 0, &len);
+	assert_null(wasm_module_load(bin, len));
+	assert_non_null(strstr(bl_errmsg(), "function too large"));
+	free(bin);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -1068,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_deep_stack_validates_in_linear_time),
 		cmocka_unit_test(test_memory_import_uses_declared_limits),
 		cmocka_unit_test(test_fault_handler_only_with_guard_pages),
+		cmocka_unit_test(test_br_table_code_size_is_bounded),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
