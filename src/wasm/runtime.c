@@ -180,7 +180,7 @@ static void install_handlers(void)
  * call is the embedder's: a thread with a small stack may still make it.
  */
 #define HOST_STACK_MARGIN (128u * 1024)
-static __thread uintptr_t tls_stack_lo; /* lowest address of this thread's stack; 0 unknown */
+static __thread uintptr_t tls_stack_lo, tls_stack_hi; /* this thread's stack; 0 unknown */
 static __thread int tls_stack_done;
 static __thread uint32_t tls_calls; /* wasm_calls in progress on this thread */
 
@@ -192,13 +192,16 @@ static bool host_stack_low(void)
 		size_t size = 0;
 		tls_stack_done = 1;
 		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			if (pthread_attr_getstack(&a, &addr, &size) == 0)
+			if (pthread_attr_getstack(&a, &addr, &size) == 0) {
 				tls_stack_lo = (uintptr_t)addr;
+				tls_stack_hi = (uintptr_t)addr + size;
+			}
 			pthread_attr_destroy(&a);
 		}
 	}
+	/* Running on another stack (a coroutine's): its size is unknown, rely on the depth. */
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	return tls_stack_lo && (sp < tls_stack_lo || sp - tls_stack_lo < HOST_STACK_MARGIN);
+	return sp >= tls_stack_lo && sp < tls_stack_hi && sp - tls_stack_lo < HOST_STACK_MARGIN;
 }
 
 #ifndef WASM_BOUNDS_CHECKS

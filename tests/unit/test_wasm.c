@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -700,6 +701,36 @@ static void test_recursion_through_host_is_bounded(void **state)
 }
 
 /*
+ * On a stack that is not the thread's (a coroutine's), the host-stack margin
+ * cannot be measured: nested calls are bounded by the call depth only, not
+ * refused at once (they were, since the stack lay below the thread's).
+ */
+static ucontext_t co_main, co_ctx;
+static int co_levels;
+
+static void co_body(void)
+{
+	struct wasm_config cfg = { .max_call_depth = 10 };
+	run_recursion_through_host(&cfg, &co_levels);
+}
+
+static void test_reentry_on_a_coroutine_stack(void **state)
+{
+	(void)state;
+	size_t size = 1u << 20;
+	void *stack = malloc(size);
+	assert_non_null(stack);
+	assert_int_equal(getcontext(&co_ctx), 0);
+	co_ctx.uc_stack.ss_sp = stack;
+	co_ctx.uc_stack.ss_size = size;
+	co_ctx.uc_link = &co_main;
+	makecontext(&co_ctx, co_body, 0);
+	assert_int_equal(swapcontext(&co_main, &co_ctx), 0);
+	assert_int_equal(co_levels, 10);
+	free(stack);
+}
+
+/*
  * A fault in a host function called from Wasm is the host's, even at an
  * address inside the guest memory's reservation: it must not be turned into a
  * guest trap (and a siglongjmp out of host code). The child process must die
@@ -1170,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(test_name_section_before_functions),
 		cmocka_unit_test(test_multivalue_results_from_locals),
 		cmocka_unit_test(test_recursion_through_host_is_bounded),
+		cmocka_unit_test(test_reentry_on_a_coroutine_stack),
 		cmocka_unit_test(test_host_fault_is_not_a_trap),
 		cmocka_unit_test(test_deadline_racing_store_delete),
 		cmocka_unit_test(test_deep_stack_validates_in_linear_time),
