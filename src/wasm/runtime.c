@@ -7,8 +7,8 @@
  * checks that the faulting address lies in the reservation of the memory of
  * the function running on this thread and then siglongjmps to the innermost
  * wasm_call on this thread, which reports a trap. Any other fault is not
- * ours: the handler restores the default action and returns, so the process
- * crashes as it would have without us.
+ * ours: it goes to the handler installed before ours (or the default action,
+ * which crashes the process as it would have without us).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -133,7 +133,6 @@ static struct sigaction prev_segv, prev_bus;
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
 	struct call_ctx *ctx = tls_ctx;
 	/* si_code <= 0: sent by kill/sigqueue, si_addr is not a fault address. */
 	if (ctx && si->si_code > 0 && ctx->store->cur && ctx->store->cur->inst &&
@@ -143,8 +142,22 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 		if (a >= base && a < base + WASM_RESERVE)
 			siglongjmp(ctx->jb, 1);
 	}
-	/* Not a guest access: put back the previous action; the fault repeats into it. */
-	sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
+	/*
+	 * Not a guest access: the previous handler's. Call it and stay installed
+	 * (putting it back for good would leave later guest faults to it); for
+	 * the default action, put that back and the fault repeats into it.
+	 */
+	const struct sigaction *prev = sig == SIGSEGV ? &prev_segv : &prev_bus;
+	if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction) {
+		prev->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
+	    prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+		return;
+	}
+	sigaction(sig, prev, NULL);
 }
 
 /*

@@ -1126,6 +1126,60 @@ static void test_br_table_code_size_is_bounded(void **state)
 	free(bin);
 }
 
+/*
+ * A fault that is not a guest access goes to the handler installed before
+ * ours, and ours stays installed: it used to put the previous handler back
+ * for good, so every later guest out-of-bounds access went to that handler
+ * instead of becoming a trap.
+ */
+static sigjmp_buf prev_jb;
+static volatile int prev_hits;
+
+static void prev_segv_handler(int sig)
+{
+	(void)sig;
+	prev_hits++;
+	siglongjmp(prev_jb, 1);
+}
+
+static void guest_oob_is_a_trap(struct fixture *f)
+{
+	uint32_t r = 0;
+	if (sigsetjmp(prev_jb, 1) == 0) {
+		assert_int_equal(call1(f, "load", 70000, &r), WASM_ETRAP);
+		assert_int_equal(wasm_store_last_trap(f->store)->kind, WASM_TRAP_MEMORY_OOB);
+	} else {
+		fail_msg("a guest fault reached the previous handler");
+	}
+}
+
+static void test_previous_handler_gets_host_faults(void **state)
+{
+	(void)state;
+	struct sigaction mine, saved;
+	memset(&mine, 0, sizeof(mine));
+	mine.sa_handler = prev_segv_handler;
+	mine.sa_flags = SA_NODEFER;
+	sigemptyset(&mine.sa_mask);
+	assert_int_equal(sigaction(SIGSEGV, &mine, &saved), 0);
+	struct fixture f;
+	setup_core(&f, NULL); /* installs the engine's handler over ours (guard pages) */
+	prev_hits = 0;
+	if (sigsetjmp(prev_jb, 1) == 0) {
+		volatile uintptr_t addr = 16;
+		volatile int *bad = (volatile int *)addr;
+		(void)*bad; /* a host fault, outside any call */
+		fail_msg("no fault");
+	}
+	assert_int_equal(prev_hits, 1);
+	/* Twice: guest faults are still traps afterwards. */
+	guest_oob_is_a_trap(&f);
+	guest_oob_is_a_trap(&f);
+	assert_int_equal(prev_hits, 1);
+	teardown_core(&f);
+	assert_int_equal(sigaction(SIGSEGV, &saved, NULL), 0);
+}
+
 /* ---- refusals ---- */
 
 static void test_malformed_modules(void **state)
@@ -1208,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_memory_import_uses_declared_limits),
 		cmocka_unit_test(test_fault_handler_only_with_guard_pages),
 		cmocka_unit_test(test_br_table_code_size_is_bounded),
+		cmocka_unit_test(test_previous_handler_gets_host_faults),
 		cmocka_unit_test(test_malformed_modules),
 		cmocka_unit_test(test_invalid_body_is_located),
 	};
