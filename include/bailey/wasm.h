@@ -18,10 +18,13 @@
  *    and the SIGSEGV/SIGBUS handler (on an alternate signal stack) turns it into
  *    a trap; builds with -Dwasm_bounds_checks=true check every access instead.
  *  - Limits set in struct wasm_config hold: memory pages, table elements, call
- *    depth, value-stack slots; a host can stop running code with a deadline
- *    (wasm_store_set_deadline), with wasm_store_interrupt() from any thread, or
- *    with a check budget (counted on calls and taken branches, so on every loop
- *    iteration).
+ *    depth, value-stack slots; a wasm_call made from a host function is refused
+ *    (call stack exhausted) near the end of the thread's stack, so a guest
+ *    recursing through the host cannot overflow it; a fault inside a host
+ *    function is the host's, never a guest trap; a host can stop running code
+ *    with a deadline (wasm_store_set_deadline), with wasm_store_interrupt()
+ *    from any thread, or with a check budget (counted on calls and taken
+ *    branches, so on every loop iteration).
  *
  * Does not: run SIMD (v128 is decoded and refused as unsupported), share
  * memories between threads, or make a store usable from two threads at once
@@ -110,7 +113,7 @@ typedef struct wasm_global wasm_global_t;
 struct wasm_config {
 	uint32_t max_memory_pages; /* 64 KiB pages per memory [65536] */
 	uint32_t max_table_elems; /* per table [10,000,000] */
-	uint32_t max_call_depth; /* nested wasm calls [20,000] */
+	uint32_t max_call_depth; /* nested calls, host functions included [20,000] */
 	uint32_t max_stack_slots; /* 8-byte value-stack slots [4 Mi] */
 	uint64_t budget; /* calls + taken branches before WASM_TRAP_INTERRUPTED [none] */
 };

@@ -31,6 +31,7 @@ struct ctl {
 	uint32_t label; /* loop: code index of the head */
 	uint32_t patch; /* chain of label cells to patch with the end */
 	uint32_t else_patch; /* if: the BR_UNLESS label cell */
+	uint32_t brt_stamp, brt_label; /* br_table: this target's copy block (op_br_table) */
 };
 
 struct entry {
@@ -51,6 +52,15 @@ struct comp {
 	uint8_t *local_types;
 	struct entry *stk;
 	uint32_t h, cap_h, max_h;
+	/*
+	 * stk[0, clean) hold their values in their own slots (nothing pending):
+	 * materialize_all and materialize_local start there, and push keeps at
+	 * most MAX_UNCLEAN entries above it, so a long run of calls, blocks or
+	 * local.sets over a deep operand stack costs linear, not quadratic, time
+	 * (a module could make validation take hours). Lowered lazily when
+	 * entries are popped (see push).
+	 */
+	uint32_t clean;
 	struct ctl *ctls;
 	uint32_t nctl, cap_ctl;
 	union wasm_cell *code;
@@ -58,6 +68,7 @@ struct comp {
 	uint32_t last_dst; /* cell of the destination of the last instruction, or NO_PATCH */
 	uint32_t last_op; /* cell of the last instruction's opcode */
 	uint32_t label_here; /* code index of the last label placed */
+	uint32_t brt_stamp; /* counts br_tables (see struct ctl) */
 };
 
 static int fail(struct comp *k, const char *msg)
@@ -73,15 +84,26 @@ static bool dead(const struct comp *k)
 
 /* ---- emission ---- */
 
+/*
+ * Internal code may be at most 64 cells per body byte (plus 1 Mi cells), and
+ * 2^28 cells: ordinary code takes a few cells per byte, and the limit keeps a
+ * small hostile body (branches carrying many values to many labels) from
+ * making the host allocate gigabytes.
+ */
 static int grow_code(struct comp *k, uint32_t more)
 {
 	if (k->n + more <= k->cap)
 		return 0;
+	uint64_t limit = (uint64_t)k->c->len * 64 + (1u << 20);
+	if (limit > (1u << 28))
+		limit = 1u << 28;
+	if ((uint64_t)k->n + more > limit)
+		return bl_err(BL_ENOMEM, "function too large (%u internal cells)", k->n + more);
 	uint32_t cap = k->cap ? k->cap : 256;
 	while (cap < k->n + more)
 		cap *= 2;
-	if (cap > (1u << 28))
-		return bl_err(BL_ENOMEM, "function too large");
+	if (cap > limit)
+		cap = (uint32_t)limit;
 	union wasm_cell *p = realloc(k->code, cap * sizeof(*p));
 	if (!p)
 		return bl_err(BL_ENOMEM, "out of memory");
@@ -140,6 +162,11 @@ static uint32_t own_slot(const struct comp *k, uint32_t height)
 	return k->nlocals + height;
 }
 
+static int materialize_all(struct comp *k);
+
+/* Entries above `clean` before push materialises them all: keeps every scan short. */
+#define MAX_UNCLEAN 64u
+
 static int push(struct comp *k, uint8_t t)
 {
 	if (k->h == k->cap_h) {
@@ -152,6 +179,10 @@ static int push(struct comp *k, uint8_t t)
 		k->stk = p;
 		k->cap_h = cap;
 	}
+	if (k->clean > k->h) /* entries at h and above were popped; the new one may turn pending */
+		k->clean = k->h;
+	if (k->h - k->clean >= MAX_UNCLEAN)
+		BL_TRY(materialize_all(k));
 	k->stk[k->h].type = t;
 	k->stk[k->h].is_const = false;
 	k->stk[k->h].slot = own_slot(k, k->h);
@@ -204,14 +235,15 @@ static int materialize_at(struct comp *k, uint32_t i)
 
 static int materialize_all(struct comp *k)
 {
-	for (uint32_t i = 0; i < k->h; i++)
+	for (uint32_t i = k->clean < k->h ? k->clean : k->h; i < k->h; i++)
 		BL_TRY(materialize_at(k, i));
+	k->clean = k->h;
 	return 0;
 }
 
 static int materialize_local(struct comp *k, uint32_t local)
 {
-	for (uint32_t i = 0; i < k->h; i++)
+	for (uint32_t i = k->clean < k->h ? k->clean : k->h; i < k->h; i++)
 		if (k->stk[i].slot == local)
 			BL_TRY(materialize_at(k, i));
 	return 0;
@@ -352,14 +384,33 @@ static int emit_branch_copies(struct comp *k, const struct ctl *target)
 		/* The result was just computed: compute it into slot 0 instead. */
 		k->code[k->last_dst].u = 0;
 		k->stk[k->h - 1].slot = 0;
+		if (k->clean > k->h - 1)
+			k->clean = k->h - 1;
 		k->last_dst = NO_PATCH;
+	}
+	/*
+	 * The copies run in order 0..n-1, so a source in [dst, dst + i) would be
+	 * overwritten before copy i reads it. That happens only for the function's
+	 * label (dst 0: the results land on the params and locals) with pending
+	 * local.gets, e.g. "local.get 1 local.get 0 return": move such a source
+	 * to its own stack slot first. Own slots are safe (own slot of value i >=
+	 * dst + i), and the stack entries are left alone: this code may sit on a
+	 * branch path only (br_if), where the fall-through still reads the locals.
+	 */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct entry *e = &k->stk[k->h - n + i];
+		if (!e->is_const && e->slot >= dst && e->slot < dst + i)
+			BL_TRY(EMIT(k, WASM_OP_COPY, own_slot(k, k->h - n + i), e->slot));
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct entry *e = &k->stk[k->h - n + i];
+		uint32_t src = e->slot;
+		if (!e->is_const && src >= dst && src < dst + i)
+			src = own_slot(k, k->h - n + i);
 		if (e->is_const)
 			BL_TRY(EMIT(k, WASM_OP_CONST, dst + i, e->cval));
-		else if (e->slot != dst + i)
-			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, e->slot));
+		else if (src != dst + i)
+			BL_TRY(EMIT(k, WASM_OP_COPY, dst + i, src));
 	}
 	return 0;
 }
@@ -524,14 +575,23 @@ static int op_br_table(struct comp *k)
 		BL_TRY_GOTO(rc, grow_code(k, n + 1), out_free_targets);
 		uint32_t first = k->n;
 		k->n += n + 1;
+		k->brt_stamp++;
 		for (uint32_t i = 0; i <= n; i++) {
-			if (!branch_needs_copies(k, targets[i])) {
-				link_label(k, targets[i], first + i);
+			struct ctl *t = targets[i];
+			if (!branch_needs_copies(k, t)) {
+				link_label(k, t, first + i);
+				continue;
+			}
+			/* One block of copies per distinct target, shared by all its entries. */
+			if (t->brt_stamp == k->brt_stamp) {
+				k->code[first + i].u = t->brt_label;
 				continue;
 			}
 			place_label(k);
+			t->brt_stamp = k->brt_stamp;
+			t->brt_label = k->n;
 			k->code[first + i].u = k->n;
-			BL_TRY_GOTO(rc, emit_br(k, targets[i]), out_free_targets);
+			BL_TRY_GOTO(rc, emit_br(k, t), out_free_targets);
 		}
 	}
 	set_unreachable(k);

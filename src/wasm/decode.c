@@ -710,6 +710,9 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 	int last_rank = 0;
 	uint32_t ndefined = 0;
 	bool have_code = false;
+	/* The name section is read last: it may come before the sections that declare functions. */
+	struct bl_cur names = { 0 };
+	bool have_names = false;
 	while (!bl_cur_eof(c)) {
 		uint8_t id = 0;
 		uint32_t size = 0;
@@ -742,8 +745,10 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 		case SEC_CUSTOM: {
 			char *name = NULL;
 			rc = read_name(&s, &name);
-			if (rc == 0 && strcmp(name, "name") == 0)
-				sec_name_custom(s, m);
+			if (rc == 0 && strcmp(name, "name") == 0 && !have_names) {
+				names = s;
+				have_names = true;
+			}
 			free(name);
 			s.pos = s.len;
 			break;
@@ -773,6 +778,8 @@ static int decode_sections(struct bl_cur *c, struct wasm_module *m)
 		return bl_err(BL_EINVAL, "function and code section have inconsistent lengths");
 	if (m->has_datacount && m->ndatas != m->datacount)
 		return bl_err(BL_EINVAL, "data count and data section have inconsistent lengths");
+	if (have_names)
+		sec_name_custom(names, m);
 	return 0;
 }
 

@@ -472,8 +472,10 @@ call:
 		if (s->budget_on && s->budget-- == 0)
 			TRAP(WASM_TRAP_INTERRUPTED);
 	}
+	if (BL_NEVER(depth >= max_depth))
+		TRAP(WASM_TRAP_STACK_EXHAUSTED);
 	if (callee->host) {
-		s->depth = depth;
+		s->depth = depth + 1; /* the host frame: a call back into Wasm nests below it */
 		s->sp_top = nfp + callee->type->nparams + callee->type->nresults;
 		int rc = wasm_call_host(s, callee, inst, nfp);
 		s->cur = cur;
@@ -482,8 +484,6 @@ call:
 		RELOAD_MEM();
 		goto * pc->h;
 	}
-	if (BL_NEVER(depth >= max_depth))
-		TRAP(WASM_TRAP_STACK_EXHAUSTED);
 	frames[depth].pc = pc;
 	frames[depth].fp = fp;
 	frames[depth].func = cur;

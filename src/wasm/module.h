@@ -226,6 +226,10 @@ struct wasm_store {
 	volatile int expired; /* the deadline passed */
 	bool timer_armed;
 	timer_t timer;
+	/* Deadline bookkeeping, under runtime.c's timer_lock (see deadline_fired). */
+	uint64_t timer_id; /* what the timer's callback is given instead of the store */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC of the armed deadline, 0 when disarmed */
+	struct wasm_store *timer_next; /* list of stores that have a timer */
 	uint64_t budget; /* 0 = unlimited */
 	wasm_slot_t *stack; /* value stack, cfg.max_stack_slots */
 	struct wasm_frame *frames; /* cfg.max_call_depth */

@@ -7,8 +7,8 @@
  * checks that the faulting address lies in the reservation of the memory of
  * the function running on this thread and then siglongjmps to the innermost
  * wasm_call on this thread, which reports a trap. Any other fault is not
- * ours: the handler restores the default action and returns, so the process
- * crashes as it would have without us.
+ * ours: it goes to the handler installed before ours (or the default action,
+ * which crashes the process as it would have without us).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -120,22 +120,44 @@ struct call_ctx {
 };
 
 static __thread struct call_ctx *tls_ctx;
+#ifndef WASM_BOUNDS_CHECKS
+/*
+ * Guard-page mode only. With explicit bounds checks no guest access can
+ * fault, so no handler is installed: a fault is always a host or engine bug
+ * and must not be reported as a guest trap (the calloc'ed memory's "8 GiB
+ * range" would otherwise cover most of the heap).
+ */
 static __thread int tls_altstack_done;
 static __thread char tls_altstack[64 * 1024] __attribute__((aligned(16)));
 static struct sigaction prev_segv, prev_bus;
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
 	struct call_ctx *ctx = tls_ctx;
-	if (ctx && ctx->store->cur && ctx->store->cur->inst && ctx->store->cur->inst->mem) {
+	/* si_code <= 0: sent by kill/sigqueue, si_addr is not a fault address. */
+	if (ctx && si->si_code > 0 && ctx->store->cur && ctx->store->cur->inst &&
+	    ctx->store->cur->inst->mem) {
 		uint8_t *base = ctx->store->cur->inst->mem->base;
 		uint8_t *a = si->si_addr;
 		if (a >= base && a < base + WASM_RESERVE)
 			siglongjmp(ctx->jb, 1);
 	}
-	/* Not a guest access: put back the previous action; the fault repeats into it. */
-	sigaction(sig, sig == SIGSEGV ? &prev_segv : &prev_bus, NULL);
+	/*
+	 * Not a guest access: the previous handler's. Call it and stay installed
+	 * (putting it back for good would leave later guest faults to it); for
+	 * the default action, put that back and the fault repeats into it.
+	 */
+	const struct sigaction *prev = sig == SIGSEGV ? &prev_segv : &prev_bus;
+	if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction) {
+		prev->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
+	    prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+		return;
+	}
+	sigaction(sig, prev, NULL);
 }
 
 /*
@@ -159,7 +181,43 @@ static void install_handlers(void)
 	install_handler(SIGSEGV, &prev_segv);
 	install_handler(SIGBUS, &prev_bus);
 }
+#endif
 
+/*
+ * Host stack. Wasm-to-Wasm calls never grow the host stack (the interpreter
+ * keeps its own frames), but a host function that calls back into Wasm does:
+ * each such level costs a wasm_call, an interpreter and the host function's
+ * own frames. A module could recurse through such a host function until the
+ * host stack overflows, so a nested call is refused (call stack exhausted)
+ * when less than this margin of the thread's stack is left. The outermost
+ * call is the embedder's: a thread with a small stack may still make it.
+ */
+#define HOST_STACK_MARGIN (128u * 1024)
+static __thread uintptr_t tls_stack_lo, tls_stack_hi; /* this thread's stack; 0 unknown */
+static __thread int tls_stack_done;
+static __thread uint32_t tls_calls; /* wasm_calls in progress on this thread */
+
+static bool host_stack_low(void)
+{
+	if (!tls_stack_done) {
+		pthread_attr_t a;
+		void *addr = NULL;
+		size_t size = 0;
+		tls_stack_done = 1;
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+				tls_stack_lo = (uintptr_t)addr;
+				tls_stack_hi = (uintptr_t)addr + size;
+			}
+			pthread_attr_destroy(&a);
+		}
+	}
+	/* Running on another stack (a coroutine's): its size is unknown, rely on the depth. */
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return sp >= tls_stack_lo && sp < tls_stack_hi && sp - tls_stack_lo < HOST_STACK_MARGIN;
+}
+
+#ifndef WASM_BOUNDS_CHECKS
 static void thread_signal_setup(void)
 {
 	if (!tls_altstack_done) {
@@ -175,6 +233,7 @@ static void thread_signal_setup(void)
 			tls_altstack_done = 1;
 	}
 }
+#endif
 
 /* ---- memories ---- */
 
@@ -333,9 +392,13 @@ wasm_store_t *wasm_store_new(const struct wasm_config *cfg)
 		return NULL;
 	}
 	s->sp_top = s->stack;
+#ifndef WASM_BOUNDS_CHECKS
 	install_handlers();
+#endif
 	return s;
 }
+
+static void timer_unlist(struct wasm_store *s);
 
 static void instance_free(struct wasm_instance *inst)
 {
@@ -379,7 +442,12 @@ void wasm_store_delete(wasm_store_t *s)
 		free(g);
 	}
 	if (s->timer_armed) {
-		/* Disarm first: the callback runs only on expiry and touches two flags. */
+		/*
+		 * The timer's callback runs on a thread of its own and may already be
+		 * on its way when we disarm, so it never holds the store: it looks the
+		 * store up by id under timer_lock. Once unlisted, no callback reaches it.
+		 */
+		timer_unlist(s);
 		struct itimerspec off;
 		memset(&off, 0, sizeof(off));
 		timer_settime(s->timer, 0, &off, NULL);
@@ -392,22 +460,66 @@ void wasm_store_delete(wasm_store_t *s)
 
 void wasm_store_interrupt(wasm_store_t *s)
 {
-	s->interrupt = 1;
-	s->stop = 1;
+	__atomic_store_n(&s->interrupt, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
 }
 
 void wasm_store_set_budget(wasm_store_t *s, uint64_t budget)
 {
 	s->budget = budget;
 	s->budget_on = budget != 0;
-	s->stop = s->budget_on || s->interrupt || s->expired;
+	__atomic_store_n(&s->stop, s->budget_on, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->expired, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&s->interrupt, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Deadlines. A SIGEV_THREAD timer calls deadline_fired on a new thread, which
+ * can still be running (or about to run) after wasm_store_delete disarmed and
+ * deleted the timer; so the callback gets an id, not the store, and finds the
+ * store in a list under timer_lock. It also re-checks the clock against the
+ * deadline armed now, so a late callback of an earlier or disarmed deadline
+ * does nothing. The flags are written with sequentially consistent atomics
+ * (see wasm_call) so a deadline firing while a call starts is not lost.
+ */
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wasm_store *timer_stores;
+static uint64_t timer_next_id;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void timer_unlist(struct wasm_store *s)
+{
+	pthread_mutex_lock(&timer_lock);
+	for (struct wasm_store **p = &timer_stores; *p; p = &(*p)->timer_next) {
+		if (*p == s) {
+			*p = s->timer_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&timer_lock);
 }
 
 static void deadline_fired(union sigval v)
 {
-	struct wasm_store *s = v.sival_ptr;
-	s->expired = 1;
-	s->stop = 1;
+	uint64_t id = (uint64_t)(uintptr_t)v.sival_ptr;
+	pthread_mutex_lock(&timer_lock);
+	for (struct wasm_store *s = timer_stores; s; s = s->timer_next) {
+		if (s->timer_id != id)
+			continue;
+		if (s->deadline_ns && now_ns() >= s->deadline_ns) {
+			__atomic_store_n(&s->expired, 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&timer_lock);
 }
 
 int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
@@ -417,19 +529,30 @@ int wasm_store_set_deadline(wasm_store_t *s, uint64_t ms)
 		memset(&ev, 0, sizeof(ev));
 		ev.sigev_notify = SIGEV_THREAD;
 		ev.sigev_notify_function = deadline_fired;
-		ev.sigev_value.sival_ptr = s;
+		pthread_mutex_lock(&timer_lock);
+		s->timer_id = ++timer_next_id;
+		pthread_mutex_unlock(&timer_lock);
+		ev.sigev_value.sival_ptr = (void *)(uintptr_t)s->timer_id;
 		if (timer_create(CLOCK_MONOTONIC, &ev, &s->timer) != 0)
 			return bl_err(BL_EIO, "timer_create failed");
 		s->timer_armed = true;
+		pthread_mutex_lock(&timer_lock);
+		s->timer_next = timer_stores;
+		timer_stores = s;
+		pthread_mutex_unlock(&timer_lock);
 	}
+	/* Reset the flags before arming, so a short deadline cannot fire first and be erased. */
+	pthread_mutex_lock(&timer_lock);
+	s->deadline_ns = ms ? now_ns() + ms * 1000000u : 0;
+	__atomic_store_n(&s->expired, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->stop, s->budget_on || s->interrupt, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&timer_lock);
 	struct itimerspec its;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(ms / 1000);
 	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	if (timer_settime(s->timer, 0, &its, NULL) != 0)
 		return bl_err(BL_EIO, "timer_settime failed");
-	s->expired = 0;
-	s->stop = s->budget_on || s->interrupt;
 	return 0;
 }
 
@@ -521,7 +644,15 @@ int wasm_call_host(struct wasm_store *s, struct wasm_func *f, struct wasm_instan
 	for (uint32_t i = 0; i < np; i++)
 		v[i].i64 = args[i].i64;
 	struct wasm_caller c = { s, caller };
+	/*
+	 * Host code is not guest code: while it runs, a fault (even one inside a
+	 * guest memory's reservation) is the host's and must not become a trap.
+	 * A wasm_call it makes installs its own context.
+	 */
+	struct call_ctx *guest_ctx = tls_ctx;
+	tls_ctx = NULL;
 	int rc = f->host(&c, f->env, v);
+	tls_ctx = guest_ctx;
 	if (rc == 0)
 		for (uint32_t i = 0; i < nr; i++)
 			args[i].i64 = v[i].i64;
@@ -547,6 +678,9 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 	if (nargs != f->type->nparams || nresults != f->type->nresults)
 		return bl_err(BL_EINVAL, "call: expected %u arguments and %u results",
 		              f->type->nparams, f->type->nresults);
+	/* Nested calls (host functions calling back) count against the call depth and host stack. */
+	if (s->depth >= s->cfg.max_call_depth || (tls_calls && host_stack_low()))
+		return wasm_trap_set(s, WASM_TRAP_STACK_EXHAUSTED, f);
 	wasm_slot_t *base = s->sp_top;
 	uint32_t need = nargs > nresults ? nargs : nresults;
 	if (base + need + 1 > s->stack + s->cfg.max_stack_slots)
@@ -555,9 +689,17 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		base[i].i64 = args[i].i64;
 	if (s->sp_top == s->stack) { /* a new outermost call; nested calls keep a pending request */
 		s->interrupt = 0;
-		s->stop = s->budget_on || s->expired;
+		/*
+		 * Store, then load expired (both seq_cst; deadline_fired does the
+		 * reverse): a deadline firing in between cannot be overwritten.
+		 */
+		__atomic_store_n(&s->stop, s->budget_on, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&s->expired, __ATOMIC_SEQ_CST))
+			__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
 	}
+#ifndef WASM_BOUNDS_CHECKS
 	thread_signal_setup();
+#endif
 	struct call_ctx ctx;
 	ctx.store = s;
 	ctx.prev = tls_ctx;
@@ -565,6 +707,7 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 	uint32_t saved_depth = s->depth;
 	struct wasm_func *saved_cur = s->cur;
 	volatile int rc = 0;
+	tls_calls++;
 	if (sigsetjmp(ctx.jb, 1) == 0) {
 		tls_ctx = &ctx;
 		if (f->host)
@@ -575,6 +718,7 @@ int wasm_call(wasm_store_t *s, wasm_func_t *f, const wasm_val_t *args, uint32_t 
 		rc = wasm_trap_set(s, WASM_TRAP_MEMORY_OOB, s->cur);
 	}
 	tls_ctx = ctx.prev;
+	tls_calls--;
 	s->sp_top = saved_top;
 	s->depth = saved_depth;
 	s->cur = saved_cur;
@@ -634,8 +778,8 @@ static int link_import(struct wasm_instance *inst, const struct wasm_import *im,
 	}
 	case WASM_EXTERN_MEMORY: {
 		struct wasm_memory *mm = e->u.memory;
-		if (!mm || !limits_match(mm->pages, mm->max_pages, mm->max_pages != WASM_MAX_PAGES,
-		                         &im->d.mem))
+		/* The declared type (spec 4.5.2), as for tables; the store's clamp only bounds growth. */
+		if (!mm || !limits_match(mm->pages, mm->decl_max, mm->has_max, &im->d.mem))
 			return import_fail(im, "incompatible import type");
 		inst->mem = mm;
 		return 0;
