@@ -36,6 +36,13 @@ node_same() { # name wasm preopen-dir args...: Node's transcript must equal bail
 		skip=$((skip + 1))
 		return
 	fi
+	# Node 18's WASI (Debian 12's nodejs) gets readlink and stat through symlinks
+	# wrong; compare only with Node 20 or later.
+	if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+		echo "skip $name under node: Node $(node --version) is older than 20"
+		skip=$((skip + 1))
+		return
+	fi
 	cp "$work/out" "$work/bailey.out"
 	node --no-warnings "$here/node_wasi.mjs" "$wasm" "$dir" "$@" >"$work/node.out" 2>&1
 	if cmp -s "$work/bailey.out" "$work/node.out"; then
