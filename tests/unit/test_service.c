@@ -81,30 +81,7 @@ static const struct {
 	  "sgx.min_tcb_evaluation_data_number" },
 };
 
-static uint8_t *slurp(const char *rel, size_t *len)
-{
-	const char *shared = getenv("BAILEY_SHARED");
-	char path[4096];
-	FILE *f;
-	uint8_t *p;
-	long n;
-
-	if (!shared)
-		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", shared, rel);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)n);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
+#include "shared_vectors.h"
 
 struct fixture {
 	struct stw_service svc;
